@@ -88,6 +88,22 @@ impl<'a> StrColumn<'a> {
         }
     }
 
+    /// Number of bytes the rows span (string views: the sum of their lengths).
+    pub fn total_len(&self) -> usize {
+        match self {
+            Self::Utf8(a) => {
+                let o = a.value_offsets();
+                (o[o.len() - 1] - o[0]) as usize
+            }
+            Self::Large(a) => {
+                let o = a.value_offsets();
+                (o[o.len() - 1] - o[0]) as usize
+            }
+            // The low 32 bits of a view are the string's length.
+            Self::View(a) => a.views().iter().map(|&v| (v as u32) as usize).sum(),
+        }
+    }
+
     /// Whether row `i` is null.
     pub fn is_null(&self, i: usize) -> bool {
         match self {
@@ -162,7 +178,17 @@ impl<'a> ListColumn<'a> {
         self.nulls.is_some_and(|n| n.is_null(i))
     }
 
+    /// Number of child values the rows span.
+    pub fn total_len(&self) -> usize {
+        match self.offsets {
+            Offsets::Small(o) => (o[o.len() - 1] - o[0]) as usize,
+            Offsets::Large(o) => (o[o.len() - 1] - o[0]) as usize,
+            Offsets::Fixed(a) => a.len() * a.value_length() as usize,
+        }
+    }
+
     /// The child positions of row `i`.
+    #[inline]
     pub fn range(&self, i: usize) -> Range<usize> {
         match self.offsets {
             Offsets::Small(o) => o[i] as usize..o[i + 1] as usize,
@@ -245,6 +271,7 @@ impl<'a> IntValues<'a> {
 
     /// Value `i` as `i64`; a `uint64` above `i64::MAX` is returned as the error. `Null` (no
     /// values) reads as 0: callers check row nulls first.
+    #[inline]
     pub fn get(&self, i: usize) -> Result<i64, u64> {
         Ok(match self {
             Self::I8(v) => i64::from(v[i]),
@@ -324,6 +351,8 @@ pub struct FloatLists<'a> {
     pub values: FloatValues<'a>,
     argument: &'static str,
     len: usize,
+    /// Whether any value is null (checked once, not per row).
+    child_has_nulls: bool,
 }
 
 impl<'a> FloatLists<'a> {
@@ -335,11 +364,14 @@ impl<'a> FloatLists<'a> {
             ListColumn::try_new(array).ok_or_else(|| unsupported(argument, array, EXPECTED))?;
         let values = FloatValues::try_new(lists.child.as_ref())
             .ok_or_else(|| unsupported(argument, array, EXPECTED))?;
+        let child_has_nulls =
+            lists.child.data_type() == &DataType::Null || lists.child.logical_nulls_ref().is_some();
         Ok(Self {
             lists,
             values,
             argument,
             len: array.len(),
+            child_has_nulls,
         })
     }
 
@@ -362,6 +394,33 @@ impl<'a> FloatLists<'a> {
         }
         self.values.read_into(self.lists.range(i), out);
         Ok(true)
+    }
+
+    /// Row `i` as `f64`s: borrowed from the Arrow buffer when the values are float64 (the hot
+    /// path of Brier scores: no copy), else converted into `buffer`. `Ok(None)` for a null row;
+    /// an error for a null element.
+    pub fn row<'s>(
+        &'s self,
+        i: usize,
+        buffer: &'s mut Vec<f64>,
+    ) -> RescoreResult<Option<&'s [f64]>> {
+        if self.lists.is_null(i) {
+            return Ok(None);
+        }
+        if self.child_has_nulls {
+            if let Some(position) = self.lists.first_null_in(i) {
+                return Err(RescoreError::NullElement {
+                    argument: self.argument,
+                    row: i,
+                    position,
+                });
+            }
+        }
+        if let FloatValues::F64(values) = self.values {
+            return Ok(Some(&values[self.lists.range(i)]));
+        }
+        self.values.read_into(self.lists.range(i), buffer);
+        Ok(Some(buffer))
     }
 }
 
@@ -390,6 +449,15 @@ impl<'a> Sequences<'a> {
         match self {
             Self::Tokens(l, _) => l.is_null(i),
             Self::Text(s) => s.is_null(i),
+        }
+    }
+
+    /// Total number of tokens (token-id lists) or bytes (strings) over all rows, in O(1): how
+    /// much work the rows hold, to size parallel blocks.
+    pub fn total_len(&self) -> usize {
+        match self {
+            Self::Tokens(l, _) => l.total_len(),
+            Self::Text(s) => s.total_len(),
         }
     }
 

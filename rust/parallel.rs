@@ -21,6 +21,41 @@ pub const ROWS_PER_BLOCK: usize = 2048;
 /// rows do.
 pub const PARALLEL_THRESHOLD: usize = 4096;
 
+/// Sequence elements (tokens, bytes) per block for row lengths well above typical generations:
+/// as many as 2048 rows of 64, so a few long rows still make enough blocks to share.
+pub const ELEMENTS_PER_BLOCK: usize = ROWS_PER_BLOCK * 64;
+
+/// How rows are cut into blocks: fixed by the input alone (never by the thread count), so the
+/// lowest failing row, and every result, is the same whatever the number of threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocks {
+    /// Rows per block.
+    pub rows: usize,
+    /// Whether the work is worth waking the pool for.
+    pub parallel: bool,
+}
+
+impl Blocks {
+    /// Blocks for rows of cheap, bounded work (labels, probabilities).
+    pub fn uniform(rows: usize) -> Self {
+        Self {
+            rows: ROWS_PER_BLOCK,
+            parallel: rows >= PARALLEL_THRESHOLD,
+        }
+    }
+
+    /// Blocks for `rows` sequences holding `elements` elements in all: long rows get smaller
+    /// blocks (both cores busy on a file of a few thousand long generations) and are worth the
+    /// pool even when few.
+    pub fn for_sequences(rows: usize, elements: usize) -> Self {
+        let mean = elements / rows.max(1) + 1;
+        Self {
+            rows: (ELEMENTS_PER_BLOCK / mean).clamp(16, ROWS_PER_BLOCK),
+            parallel: rows >= PARALLEL_THRESHOLD || elements >= PARALLEL_THRESHOLD * 64,
+        }
+    }
+}
+
 /// How many threads a call may use: RapidFuzz's convention, `-1` for all cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workers {
@@ -108,11 +143,28 @@ where
     S: Default,
     F: Fn(&mut S, usize) -> RescoreResult<Option<T>> + Sync,
 {
+    map_blocks(n, Blocks::uniform(n), workers, on_error, row_fn)
+}
+
+/// [`map_rows`] with rows cut into `blocks`.
+pub fn map_blocks<T, S, F>(
+    n: usize,
+    blocks: Blocks,
+    workers: Workers,
+    on_error: OnError,
+    row_fn: F,
+) -> RescoreResult<(Vec<T>, Vec<bool>)>
+where
+    T: Copy + Default + Send,
+    S: Default,
+    F: Fn(&mut S, usize) -> RescoreResult<Option<T>> + Sync,
+{
+    let block_rows = blocks.rows;
     let mut values = vec![T::default(); n];
     let mut valid = vec![false; n];
     let run_block = |block: usize, values: &mut [T], valid: &mut [bool]| -> RescoreResult<()> {
         let mut scratch = S::default();
-        let start = block * ROWS_PER_BLOCK;
+        let start = block * block_rows;
         for (k, (value, ok)) in values.iter_mut().zip(valid.iter_mut()).enumerate() {
             let outcome = match row_fn(&mut scratch, start + k) {
                 Err(_) if on_error == OnError::Null => None,
@@ -126,11 +178,11 @@ where
         Ok(())
     };
 
-    let sequential = n < PARALLEL_THRESHOLD || workers == Workers::Exactly(1);
+    let sequential = !blocks.parallel || workers == Workers::Exactly(1);
     let outcomes: Vec<RescoreResult<()>> = if sequential {
         values
-            .chunks_mut(ROWS_PER_BLOCK)
-            .zip(valid.chunks_mut(ROWS_PER_BLOCK))
+            .chunks_mut(block_rows)
+            .zip(valid.chunks_mut(block_rows))
             .enumerate()
             .map(|(b, (v, ok))| run_block(b, v, ok))
             // Stop at the first failing block: no point scoring the rest.
@@ -140,8 +192,8 @@ where
     } else {
         let mut par = || -> Vec<RescoreResult<()>> {
             values
-                .par_chunks_mut(ROWS_PER_BLOCK)
-                .zip(valid.par_chunks_mut(ROWS_PER_BLOCK))
+                .par_chunks_mut(block_rows)
+                .zip(valid.par_chunks_mut(block_rows))
                 .enumerate()
                 .map(|(b, (v, ok))| run_block(b, v, ok))
                 .collect()
@@ -226,6 +278,43 @@ mod tests {
         })
         .unwrap();
         assert_eq!((v, ok), (vec![7, 0, 7], vec![true, false, true]));
+    }
+
+    #[test]
+    fn long_sequences_get_smaller_blocks_and_the_pool() {
+        // Typical generations: the row-count rules.
+        assert_eq!(
+            Blocks::for_sequences(100_000, 100_000 * 40).rows,
+            ROWS_PER_BLOCK
+        );
+        assert!(!Blocks::for_sequences(1_000, 1_000 * 40).parallel);
+        // 3,000 rows of 7,500 characters: many blocks, in parallel.
+        let long = Blocks::for_sequences(3_000, 3_000 * 7_500);
+        assert!(long.parallel && long.rows < 32, "{long:?}");
+    }
+
+    #[test]
+    fn lowest_failing_row_is_reported_with_small_blocks() {
+        let blocks = Blocks::for_sequences(5_000, 5_000 * 2_000);
+        for w in [Workers::All, Workers::Exactly(1), Workers::Exactly(3)] {
+            let err = map_blocks::<u8, (), _>(5_000, blocks, w, OnError::Raise, |(), i| {
+                if i == 4_321 || i == 77 {
+                    return Err(RescoreError::EmptyChoices {
+                        argument: "x",
+                        row: i,
+                    });
+                }
+                Ok(Some(1))
+            })
+            .unwrap_err();
+            assert_eq!(
+                err,
+                RescoreError::EmptyChoices {
+                    argument: "x",
+                    row: 77
+                }
+            );
+        }
     }
 
     #[test]

@@ -92,9 +92,12 @@ fn score_piece(
         probabilities.len(),
         options.workers,
         options.on_error,
-        |(p, t): &mut (Vec<f64>, Vec<f64>), row| {
+        |(buffer, t, shifted): &mut (Vec<f64>, Vec<f64>, Vec<f64>), row| {
             // A null label makes the row null whatever its probabilities: nothing to score.
-            if !probs.read_row(row, p)? || labels.is_null(row) {
+            let Some(mut p) = probs.row(row, buffer)? else {
+                return Ok(None);
+            };
+            if labels.is_null(row) {
                 return Ok(None);
             }
             if p.is_empty() {
@@ -104,7 +107,10 @@ fn score_piece(
                 });
             }
             if options.from_logprobs {
-                softmax_in_place(p, row)?;
+                shifted.clear();
+                shifted.extend_from_slice(p);
+                softmax_in_place(shifted, row)?;
+                p = shifted;
             } else {
                 check_distribution(p, row, options.tolerance)?;
             }
@@ -134,7 +140,18 @@ fn score_piece(
     )
 }
 
+#[inline]
 fn check_distribution(p: &[f64], row: usize, tolerance: f64) -> RescoreResult<()> {
+    // One branch-free pass for the common case; the error path looks again for the culprit.
+    let (mut in_range, mut sum) = (true, 0.0);
+    for &value in p {
+        // `contains` is false for NaN, so NaN fails too.
+        in_range &= (0.0..=1.0 + tolerance).contains(&value);
+        sum += value;
+    }
+    if in_range && (sum - 1.0).abs() <= tolerance {
+        return Ok(());
+    }
     for (choice, &value) in p.iter().enumerate() {
         // `!(..)` so NaN fails too.
         if !(0.0..=1.0 + tolerance).contains(&value) {

@@ -2,14 +2,15 @@
 //! (lm-eval `gold`) or a per-choice target score list (BIG-bench `target_scores`).
 
 use arrow_array::Array;
+use arrow_buffer::NullBuffer;
 
 use crate::columns::{FloatLists, IntValues};
 use crate::error::{RescoreError, RescoreResult};
 
 /// The gold answer column.
 pub enum Labels<'a> {
-    /// One choice index per row (any integer type).
-    Index(IntValues<'a>, &'a dyn Array),
+    /// One choice index per row (any integer type), and its nulls.
+    Index(IntValues<'a>, Option<NullBuffer>),
     /// One target score per choice per row (soft targets), each in [0, 1].
     Soft(FloatLists<'a>),
 }
@@ -26,7 +27,8 @@ impl<'a> Labels<'a> {
     /// View `array` as labels: integers, or lists of floats.
     pub fn try_new(array: &'a dyn Array) -> RescoreResult<Self> {
         if let Some(ints) = IntValues::try_new(array) {
-            return Ok(Self::Index(ints, array));
+            // The null buffer is resolved once here, not through `dyn Array` per row.
+            return Ok(Self::Index(ints, array.logical_nulls()));
         }
         FloatLists::try_new("labels", array).map(Self::Soft).map_err(|_| RescoreError::UnsupportedType {
             argument: "labels",
@@ -36,15 +38,17 @@ impl<'a> Labels<'a> {
     }
 
     /// Whether row `row`'s label is null.
+    #[inline]
     pub fn is_null(&self, row: usize) -> bool {
         match self {
-            Self::Index(_, array) => array.is_null(row),
+            Self::Index(_, nulls) => nulls.as_ref().is_some_and(|n| n.is_null(row)),
             Self::Soft(lists) => lists.lists.is_null(row),
         }
     }
 
     /// Row `row`'s gold answer checked against `choices` choices; `None` for a null label.
     /// `buffer` holds soft targets.
+    #[inline]
     pub fn gold<'s>(
         &self,
         row: usize,
@@ -52,8 +56,8 @@ impl<'a> Labels<'a> {
         buffer: &'s mut Vec<f64>,
     ) -> RescoreResult<Option<Gold<'s>>> {
         match self {
-            Self::Index(ints, array) => {
-                if array.is_null(row) {
+            Self::Index(ints, nulls) => {
+                if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                     return Ok(None);
                 }
                 // A uint64 label above i64::MAX is out of range whatever the row: saturate.

@@ -11,7 +11,7 @@ use super::levenshtein::{levenshtein, Scratch};
 use super::{over_aligned_chunks, primitive_array, RowScores};
 use crate::columns::{References, Sequences};
 use crate::error::{RescoreError, RescoreResult};
-use crate::parallel::{map_rows, OnError, Workers};
+use crate::parallel::{map_blocks, Blocks, OnError, Workers};
 use crate::text::python_split;
 
 /// How a raw distance is scaled.
@@ -179,6 +179,7 @@ struct RowScratch<'a> {
     words_lev: Scratch<&'a str>,
     chars: (Vec<char>, Vec<char>),
     chars_lev: Scratch<char>,
+    bytes_lev: Scratch<u8>,
 }
 
 /// Distance, prediction length and reference length for one (prediction, reference) pair.
@@ -228,10 +229,16 @@ fn distance<'a>(
                 Ok((d, s.words.0.len(), s.words.1.len()))
             }
             Tokenizer::Characters => {
+                let (a, b) = (ps.value(p), rs.value(r));
+                if a.is_ascii() && b.is_ascii() {
+                    // One char per byte: skip UTF-8 decoding (most generations are ASCII).
+                    let d = levenshtein(a.as_bytes(), b.as_bytes(), &mut s.bytes_lev);
+                    return Ok((d, a.len(), b.len()));
+                }
                 s.chars.0.clear();
-                s.chars.0.extend(ps.value(p).chars());
+                s.chars.0.extend(a.chars());
                 s.chars.1.clear();
-                s.chars.1.extend(rs.value(r).chars());
+                s.chars.1.extend(b.chars());
                 let d = levenshtein(&s.chars.0, &s.chars.1, &mut s.chars_lev);
                 Ok((d, s.chars.0.len(), s.chars.1.len()))
             }
@@ -267,8 +274,10 @@ where
             },
         })?;
     let inner = *refs.inner();
-    map_rows(
-        predictions.len(),
+    let n = predictions.len();
+    map_blocks(
+        n,
+        Blocks::for_sequences(n, preds.total_len() + inner.total_len()),
         options.workers,
         options.on_error,
         |s: &mut RowScratch<'_>, row| {

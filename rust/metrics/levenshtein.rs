@@ -29,6 +29,8 @@ pub struct Scratch<K> {
     eq: Vec<u64>,
     vp: Vec<u64>,
     vn: Vec<u64>,
+    /// Multi-word: the value at each word's bottom row in the current column.
+    score: Vec<usize>,
 }
 
 impl<K> Default for Scratch<K> {
@@ -47,6 +49,7 @@ impl<K> Default for Scratch<K> {
             eq: Vec::new(),
             vp: Vec::new(),
             vn: Vec::new(),
+            score: Vec::new(),
         }
     }
 }
@@ -67,6 +70,12 @@ impl Symbol for i64 {
         usize::try_from(self)
             .ok()
             .filter(|&i| i < SMALL_INDEX_LIMIT)
+    }
+}
+
+impl Symbol for u8 {
+    fn small_index(self) -> Option<usize> {
+        Some(self as usize)
     }
 }
 
@@ -216,15 +225,12 @@ fn single_word<K>(s: &mut Scratch<K>) -> usize {
 /// an L2-sized table; a 2,000-token pattern with 500 distinct ids needs 16k entries.
 const DENSE_MASK_ENTRIES: usize = 1 << 16;
 
-/// Myers' block algorithm over a diagonal band (Ukkonen's cut-off).
+/// Myers' block algorithm, restricted to the cells that can still lie on a path of cost `<= k`.
 ///
-/// A path of cost at most `k` only visits cells within `k` of both the start and end diagonals,
-/// so each text symbol only advances the words that overlap that band. Cells outside it are
-/// over-estimated (the band's top edge is assumed to grow by one per column, words entering the
-/// band start as "+1 per row"), which never lowers a value: a result `<= k` is exact, and any
-/// result is an upper bound. So: one narrow pass (exact for generations with few edits); if it
-/// fails, one pass with its own result as the band, which is then exact; and the full matrix
-/// whenever a band would cover most of it anyway.
+/// A pass with threshold `k` returns the exact distance when it is `<= k` (see [`banded`]), and
+/// a pass whose `k` is too small gives up early, after a fraction of the matrix. So: passes with
+/// a threshold that grows geometrically from an estimate, and a last pass at a proven upper bound,
+/// which is always exact.
 fn multi_word<K>(s: &mut Scratch<K>) -> usize {
     let (m, n) = (s.pattern.len(), s.text.len());
     let words = m.div_ceil(64);
@@ -245,25 +251,134 @@ fn multi_word<K>(s: &mut Scratch<K>) -> usize {
         + diff;
     // Each aligned match pairs two equal symbols, so d >= n - sum over symbols of min(count).
     let lower = n - shared_symbols(s);
-    let words_in_band = |k: usize| ((2 * k - diff) / 64 + 2).min(words);
-    // Start just above the lower bound (often close to d) and double on failure, while a pass
-    // costs at most half the full matrix. `bound` stays a proven upper bound (each pass returns
-    // one), so the last resort, a pass with band `bound`, is exact; past 3/4 of the matrix the
-    // full matrix is cheaper than its bookkeeping.
+    // The band's width, hence a pass's cost, grows with k - d: overshooting d costs more than a
+    // failed pass below it (which stops early), so the threshold grows by 1.5x, not 2x.
     let mut k = (lower + lower / 8).max(diff).max(32);
-    while k < bound && words_in_band(k) * 2 <= words {
-        let d = banded(s, k, dense);
-        if d <= k {
-            return d;
+    // A band of at most 64 rows fits one word that slides down the diagonal: one word step per
+    // column whatever the pattern's length, the common case of a close generation.
+    let narrow = 63usize.midpoint(diff);
+    if dense && lower <= narrow {
+        match small_band(s, narrow) {
+            Pass::Exact(d) => return d,
+            Pass::Exceeds { upper } => bound = bound.min(upper),
         }
-        bound = bound.min(d);
-        k *= 2;
+        k = k.max(narrow + narrow / 2);
     }
-    if words_in_band(bound) * 4 <= words * 3 {
-        banded(s, bound, dense)
+    // A band of half-width k covers about (2k - diff) / 64 + 2 words of a column; when that is
+    // most of a short pattern, skipping the band's bookkeeping is cheaper than narrowing it.
+    if dense && (2 * k.min(bound) - diff) / 64 + 2 >= words * 3 / 4 {
+        return full_matrix(s, words);
+    }
+    loop {
+        k = k.min(bound);
+        match banded(s, k, dense) {
+            Pass::Exact(d) => return d,
+            // Unreachable when k = bound: `bound` is the cost of an edit script, so d <= bound.
+            Pass::Exceeds { upper } if k == bound => return upper,
+            Pass::Exceeds { upper } => {
+                // Doubling measured best on skewed generations (x1.5 and x3 were slower, and
+                // extrapolating d from where a failed pass stopped overshot about 2x, since the
+                // band also dies when indels drift the path off the last diagonal).
+                bound = bound.min(upper);
+                k *= 2;
+            }
+        }
+    }
+}
+
+/// Myers' algorithm over one 64-row window that slides down one row per column (Hyyrö 2003's
+/// banded form), covering Ukkonen's band for threshold `k` when `2k - diff + 1 <= 64`.
+///
+/// The window holds rows `[top, top + 63]`, `top = max(1, j - k)`. When it moves down, the row
+/// that leaves it is assumed to grow by one along the row (an over-estimate, as at the edge of
+/// [`banded`]) and the row that enters starts as "+1 below". The value at the window's top row is
+/// tracked along the diagonal, and D(m, n) is read from it and the vertical deltas at the end.
+fn small_band<K>(s: &Scratch<K>, k: usize) -> Pass {
+    let (m, n) = (s.pattern.len(), s.text.len());
+    let words = m.div_ceil(64);
+    debug_assert!(2 * k < 64 + (n - m));
+    let window = |id: usize, top: usize| {
+        // Match bits of pattern rows top..top + 63 (pattern positions top - 1 ..).
+        let (w, shift) = ((top - 1) / 64, (top - 1) % 64);
+        let row = &s.masks[id * words..(id + 1) * words];
+        let high = if shift > 0 && w + 1 < words {
+            row[w + 1] << (64 - shift)
+        } else {
+            0
+        };
+        (row[w] >> shift) | high
+    };
+    let (mut vp, mut vn) = (u64::MAX, 0u64);
+    // D(top, j) for the current window.
+    let mut score = 1;
+    for (j, &id) in (1..=n).zip(&s.text) {
+        let top = j.saturating_sub(k).max(1);
+        let moved = top > 1;
+        if moved {
+            vp = (vp >> 1) | (1 << 63);
+            vn >>= 1;
+        }
+        let eq = window(id as usize, top);
+        let xv = eq | vn;
+        let xh = ((eq & vp).wrapping_add(vp) ^ vp) | eq;
+        let hp = (vn | !(xh | vp)) << 1 | 1;
+        let hn = (vp & xh) << 1;
+        vp = hn | !(xv | hp);
+        vn = hp & xv;
+        // The row above the window grew by one (exact on row 0, D(0, j) = j).
+        let above = if moved { score + 1 } else { j };
+        score = (above + (vp & 1) as usize) - (vn & 1) as usize;
+    }
+    let top = n.saturating_sub(k).max(1);
+    // Vertical deltas of rows top + 1 ..= m, bits 1 ..= m - top.
+    let below = (u64::MAX >> (63 - (m - top))) & !1;
+    let d = (score + (vp & below).count_ones() as usize) - (vn & below).count_ones() as usize;
+    if d <= k {
+        Pass::Exact(d)
     } else {
-        banded(s, n, dense)
+        Pass::Exceeds { upper: d }
     }
+}
+
+/// Myers' block algorithm over the whole matrix (dense masks): for short patterns and distant
+/// pairs, where a band would cover most of it anyway.
+fn full_matrix<K>(s: &mut Scratch<K>, words: usize) -> usize {
+    let m = s.pattern.len();
+    s.vp.clear();
+    s.vp.resize(words, u64::MAX);
+    s.vn.clear();
+    s.vn.resize(words, 0);
+    let last_shift = ((m - 1) % 64) as u32;
+    let mut score = m;
+    for &id in &s.text {
+        let eq_row = &s.masks[id as usize * words..(id as usize + 1) * words];
+        // D(0, j) = j: the top row grows by one per column.
+        let mut carry = (1u64, 0u64);
+        for ((vp, vn), &eq) in s.vp[..words - 1]
+            .iter_mut()
+            .zip(&mut s.vn[..words - 1])
+            .zip(&eq_row[..words - 1])
+        {
+            carry = advance_word(vp, vn, eq, carry, 63);
+        }
+        let (hp, hn) = advance_word(
+            &mut s.vp[words - 1],
+            &mut s.vn[words - 1],
+            eq_row[words - 1],
+            carry,
+            last_shift,
+        );
+        score = (score + hp as usize) - hn as usize;
+    }
+    score
+}
+
+/// The result of one [`banded`] pass with threshold `k`.
+enum Pass {
+    /// The distance, which is `<= k`.
+    Exact(usize),
+    /// The distance is `> k`; `upper` bounds it (`usize::MAX` when the pass stopped early).
+    Exceeds { upper: usize },
 }
 
 /// Sum over symbols of the smaller of their counts in pattern and text: at most that many
@@ -336,32 +451,57 @@ fn build_sparse_masks<K>(s: &mut Scratch<K>) {
     }
 }
 
-/// One pass of the block algorithm restricted to the band of half-width `k` (`k >= n` is the
-/// whole matrix). Returns the distance if it is `<= k`, else an upper bound of it.
-fn banded<K>(s: &mut Scratch<K>, k: usize, dense: bool) -> usize {
+/// One pass of the block algorithm over the 64-row words that may hold a cell of a path of cost
+/// `<= k` (Ukkonen's cut-off, kept per column from the scores as Edlib does).
+///
+/// Cell (i, j) lies on such a path only if `D(i, j) + |(n - j) - (m - i)| <= k`: the rest of the
+/// path has to reach the last diagonal. Each column, words whose every cell fails that test (the
+/// bound comes from the score at the word's bottom row, as values change by at most 1 per row)
+/// leave the band at either end, and a word below the band enters when its cells could pass it.
+/// Cells outside the band are never on such a path, and a word entering the band starts as "+1
+/// per row below the word above", which is exact for every path that reaches it from the band.
+/// So the cells of an optimal path of cost `<= k` are computed exactly; other cells may be
+/// over-estimated, which never lowers a value.
+fn banded<K>(s: &mut Scratch<K>, k: usize, dense: bool) -> Pass {
     let (m, n) = (s.pattern.len(), s.text.len());
     let words = m.div_ceil(64);
     let diff = n - m;
+    if k < diff {
+        return Pass::Exceeds { upper: usize::MAX };
+    }
     s.eq.clear();
     s.eq.resize(words, 0);
     s.vp.clear();
     s.vp.resize(words, u64::MAX);
     s.vn.clear();
     s.vn.resize(words, 0);
-    let last_shift = ((m - 1) % 64) as u32;
-    // Rows (1-based) of column j inside the band: [j - k, j - diff + k], clipped to [1, m].
-    let block_of = |row: usize| (row.clamp(1, m) - 1) / 64;
-    let mut last = block_of((1 + k).saturating_sub(diff));
-    // D[i][0] = i: the bottom row of the last active word.
-    let mut score = m.min(64 * (last + 1));
-    for (j, &id) in (1..=n).zip(&s.text) {
-        let first = block_of(j.saturating_sub(k));
-        let new_last = block_of((j + k).saturating_sub(diff));
-        if new_last > last {
-            // A word entering the band starts as "+1 per row" below the word above it.
-            last = new_last;
-            score += m.min(64 * (last + 1)) - 64 * last;
+    // score[w]: the value at word w's bottom row in the current column (D(i, 0) = i at first).
+    let bottom = |w: usize| m.min(64 * (w + 1));
+    s.score.clear();
+    s.score.extend((0..words).map(bottom));
+    let shift = |w: usize| {
+        if w + 1 == words {
+            ((m - 1) % 64) as u32
+        } else {
+            63
         }
+    };
+    // Column 0: D(i, 0) + |n - (m - i)| = 2i + diff <= k.
+    let (mut first, mut last) = (0, ((((k - diff) / 2).max(1) - 1) / 64).min(words - 1));
+    // Lower bound of D(i, j) + |(n - j) - (m - i)| over the cells of word w in column j.
+    let k = k as i64;
+    let dead = |w: usize, j: usize, score: usize| {
+        let (r, rows) = (bottom(w), (bottom(w) - 64 * w) as i64);
+        let e = (n - j) as i64 - (m - r) as i64;
+        // The cell t rows above the bottom is at least score - t from e - t off the last diagonal.
+        let reach = if e >= rows - 1 {
+            e - 2 * (rows - 1)
+        } else {
+            -e
+        };
+        score as i64 + reach > k
+    };
+    for (j, &id) in (1..=n).zip(&s.text) {
         let id = id as usize;
         let entries = if dense {
             &[][..]
@@ -377,33 +517,91 @@ fn banded<K>(s: &mut Scratch<K>, k: usize, dense: bool) -> usize {
             &s.eq[..]
         };
         // Carry into the first word: +1, exact on the top row, an over-estimate below it.
-        let (mut hp, mut hn) = (1u64, 0u64);
-        // Every word but the pattern's final one carries out of bit 63.
-        let full_end = if last + 1 == words { last } else { last + 1 };
-        let run = first..full_end;
-        for ((vp, vn), &eq) in s.vp[run.clone()]
-            .iter_mut()
-            .zip(&mut s.vn[run.clone()])
-            .zip(&eq_row[run])
-        {
-            (hp, hn) = advance_word(vp, vn, eq, (hp, hn), 63);
-        }
-        if full_end == last {
-            (hp, hn) = advance_word(
-                &mut s.vp[last],
-                &mut s.vn[last],
-                eq_row[last],
-                (hp, hn),
-                last_shift,
+        let run = first..=last;
+        let mut carry = advance_run(
+            &mut s.vp[run.clone()],
+            &mut s.vn[run.clone()],
+            &mut s.score[run.clone()],
+            &eq_row[run],
+            (1, 0),
+            shift(last),
+        );
+        // Words below the band enter while a path from the band could reach them within k: from
+        // the last word's bottom row r, row r + t of this column costs at least
+        // D(r, j - 1) + t - 1 and is |e + t| off the last diagonal; t = 1 or t = -e is best.
+        while last + 1 < words {
+            let previous = s.score[last] + carry.1 as usize - carry.0 as usize;
+            let e = (n - j) as i64 - (m - bottom(last)) as i64;
+            if previous as i64 + (e + 1).abs() > k {
+                break;
+            }
+            last += 1;
+            s.vp[last] = u64::MAX;
+            s.vn[last] = 0;
+            s.score[last] = previous + (bottom(last) - bottom(last - 1));
+            let word = last..=last;
+            carry = advance_run(
+                &mut s.vp[word.clone()],
+                &mut s.vn[word.clone()],
+                &mut s.score[word.clone()],
+                &eq_row[word],
+                carry,
+                shift(last),
             );
         }
-        // (hp, hn) is now the horizontal delta at the last active word's bottom row.
-        score = (score + hp as usize) - hn as usize;
         for &(w, _) in entries {
             s.eq[w as usize] = 0;
         }
+        // Words may leave the band late (they only cost time), so check every fourth column.
+        if j % 4 != 0 && j != n {
+            continue;
+        }
+        while last > first && dead(last, j, s.score[last]) {
+            last -= 1;
+        }
+        while first < last && dead(first, j, s.score[first]) {
+            first += 1;
+        }
+        if first == last && dead(last, j, s.score[last]) {
+            return Pass::Exceeds { upper: usize::MAX };
+        }
     }
-    score
+    // The band ends above row m: the distance exceeds k, and going straight down bounds it.
+    let d = s.score[last] + (m - bottom(last));
+    if last + 1 == words && d as i64 <= k {
+        Pass::Exact(d)
+    } else {
+        Pass::Exceeds { upper: d }
+    }
+}
+
+/// Advance consecutive words by one text symbol from the horizontal delta `carry` entering the
+/// first, keeping each word's bottom-row score; the last word's bottom is its bit `last_shift`.
+/// Returns the delta leaving the last word.
+#[inline]
+fn advance_run(
+    vp: &mut [u64],
+    vn: &mut [u64],
+    score: &mut [usize],
+    eq: &[u64],
+    mut carry: (u64, u64),
+    last_shift: u32,
+) -> (u64, u64) {
+    let Some(last) = vp.len().checked_sub(1) else {
+        return carry;
+    };
+    for (((vp, vn), &eq), score) in vp[..last]
+        .iter_mut()
+        .zip(&mut vn[..last])
+        .zip(&eq[..last])
+        .zip(&mut score[..last])
+    {
+        carry = advance_word(vp, vn, eq, carry, 63);
+        *score = (*score + carry.0 as usize) - carry.1 as usize;
+    }
+    carry = advance_word(&mut vp[last], &mut vn[last], eq[last], carry, last_shift);
+    score[last] = (score[last] + carry.0 as usize) - carry.1 as usize;
+    carry
 }
 
 /// Advance one 64-row word by one text symbol (Myers 1999, block version, branch-free). `carry`
@@ -521,6 +719,48 @@ mod tests {
             }
             let mut s = Scratch::default();
             prop_assert_eq!(levenshtein(&a, &b, &mut s), wagner_fischer(&a, &b));
+        }
+
+        #[test]
+        fn banded_pass_is_exact_iff_threshold_reaches_distance(
+            a in proptest::collection::vec(0u32..27, 65..700),
+            edits in proptest::collection::vec((0usize..700, 0u32..27, 0u8..4), 0..120),
+        ) {
+            // Character-like alphabet, clustered edits and shifts (kind 3 deletes a run of 10):
+            // every threshold below the distance must say so, every one above must be exact.
+            let mut b = a.clone();
+            for (pos, sym, kind) in edits {
+                let pos = pos % (b.len() + 1);
+                match kind {
+                    0 if pos < b.len() => b[pos] = sym,
+                    1 if pos < b.len() => { b.remove(pos); }
+                    3 => { b.drain(pos..(pos + 10).min(b.len())); }
+                    _ => b.insert(pos, sym),
+                }
+            }
+            let expected = wagner_fischer(&a, &b);
+            let (pattern, text) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+            prop_assume!(pattern.len() > 64);
+            let mut s = Scratch::default();
+            rename(pattern, text, &mut s);
+            let words = pattern.len().div_ceil(64);
+            let dense = alphabet_size(&s) * words <= DENSE_MASK_ENTRIES;
+            if dense { build_dense_masks(&mut s, words) } else { build_sparse_masks(&mut s) }
+            let diff = text.len() - pattern.len();
+            for k in [diff, expected.saturating_sub(1).max(diff), expected, expected + 1, expected + 64, 2 * expected + 7] {
+                match banded(&mut s, k, dense) {
+                    Pass::Exact(d) => prop_assert!(k >= expected && d == expected, "k={} d={} expected={}", k, d, expected),
+                    Pass::Exceeds { upper } => prop_assert!(k < expected && upper >= expected, "k={} upper={} expected={}", k, upper, expected),
+                }
+            }
+            let narrow = 63usize.midpoint(diff);
+            if dense && diff <= narrow {
+                match small_band(&s, narrow) {
+                    Pass::Exact(d) => prop_assert!(narrow >= expected && d == expected, "narrow={} d={} expected={}", narrow, d, expected),
+                    Pass::Exceeds { upper } => prop_assert!(narrow < expected && upper >= expected, "narrow={} upper={} expected={}", narrow, upper, expected),
+                }
+            }
+            prop_assert_eq!(levenshtein(&a, &b, &mut s), expected);
         }
 
         #[test]
