@@ -34,7 +34,7 @@ test: ## Rust unit tests and the whole Python suite (doctests included)
 
 .PHONY: bench
 bench: ## Benchmarks against the peers (writes benches/RESULTS.md)
-	$(PY) benches/run_all.py
+	$(PY) benches/bench_peers.py
 
 .PHONY: check
 check: lint test ## Everything CI runs
