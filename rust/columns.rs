@@ -396,6 +396,25 @@ impl<'a> FloatLists<'a> {
         Ok(true)
     }
 
+    /// The values as one `[rows x width]` float64 block when the column is a fixed-size list
+    /// without any null (row or value) and a non-zero width: the layout 2-D probabilities arrive
+    /// in, scored without per-row bookkeeping.
+    pub fn dense_f64(&self) -> Option<(&'a [f64], usize)> {
+        let (Offsets::Fixed(a), FloatValues::F64(values)) = (self.lists.offsets, self.values)
+        else {
+            return None;
+        };
+        let width = a.value_length() as usize;
+        let row_nulls = self.lists.nulls.is_some_and(|n| n.null_count() > 0);
+        if width == 0 || row_nulls || self.child_has_nulls {
+            return None;
+        }
+        let start = a.value_offset(0) as usize;
+        values
+            .get(start..start + self.len * width)
+            .map(|v| (v, width))
+    }
+
     /// Row `i` as `f64`s: borrowed from the Arrow buffer when the values are float64 (the hot
     /// path of Brier scores: no copy), else converted into `buffer`. `Ok(None)` for a null row;
     /// an error for a null element.

@@ -88,6 +88,11 @@ fn score_piece(
 ) -> RescoreResult<RowScores<f64>> {
     let probs = FloatLists::try_new("probabilities", probabilities)?;
     let labels = Labels::try_new(labels)?;
+    if let (Some((values, width)), Some(gold), false) =
+        (probs.dense_f64(), labels.dense_i64(), options.from_logprobs)
+    {
+        return score_dense(values, width, gold, options);
+    }
     map_rows(
         probabilities.len(),
         options.workers,
@@ -111,27 +116,30 @@ fn score_piece(
                 shifted.extend_from_slice(p);
                 softmax_in_place(shifted, row)?;
                 p = shifted;
-            } else {
-                check_distribution(p, row, options.tolerance)?;
             }
-            let Some(gold) = labels.gold(row, p.len(), t)? else {
+            // One pass checks the distribution and sums the squared errors; the label is checked
+            // after the probabilities, whose errors come first.
+            let gold = labels.gold(row, p.len(), t);
+            let pass = match &gold {
+                Ok(Some(Gold::Soft(targets))) => {
+                    squared_errors(p, targets.iter().copied(), options.tolerance)
+                }
+                Ok(Some(Gold::Index(label))) => squared_errors(
+                    p,
+                    (0..p.len()).map(|k| f64::from(u8::from(k == *label))),
+                    options.tolerance,
+                ),
+                _ => squared_errors(p, std::iter::repeat(0.0), options.tolerance),
+            };
+            let valid = pass.in_range && (pass.total - 1.0).abs() <= options.tolerance;
+            // A softmax output is a distribution by construction.
+            if !(options.from_logprobs || valid) {
+                return Err(distribution_error(p, row, options.tolerance));
+            }
+            if gold?.is_none() {
                 return Ok(None);
-            };
-            let sum: f64 = match gold {
-                Gold::Index(label) => p
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &pk)| {
-                        let d = pk - f64::from(u8::from(k == label));
-                        d * d
-                    })
-                    .sum(),
-                Gold::Soft(targets) => p
-                    .iter()
-                    .zip(targets)
-                    .map(|(pk, tk)| (pk - tk) * (pk - tk))
-                    .sum(),
-            };
+            }
+            let sum = pass.squared;
             Ok(Some(match options.convention {
                 BrierConvention::Sum => sum,
                 BrierConvention::ClassMean => sum / p.len() as f64,
@@ -140,40 +148,97 @@ fn score_piece(
     )
 }
 
+/// [`score_piece`] for a `[rows x width]` float64 block and `int64` labels, none null: the same
+/// checks and results, at memory speed.
+fn score_dense(
+    values: &[f64],
+    width: usize,
+    labels: &[i64],
+    options: BrierOptions,
+) -> RescoreResult<RowScores<f64>> {
+    map_rows(
+        labels.len(),
+        options.workers,
+        options.on_error,
+        |(): &mut (), row| {
+            let p = &values[row * width..(row + 1) * width];
+            let label = labels[row];
+            let gold = usize::try_from(label).unwrap_or(usize::MAX);
+            let pass = squared_errors(
+                p,
+                (0..width).map(|k| if k == gold { 1.0 } else { 0.0 }),
+                options.tolerance,
+            );
+            if !(pass.in_range && (pass.total - 1.0).abs() <= options.tolerance) {
+                return Err(distribution_error(p, row, options.tolerance));
+            }
+            if label < 0 || label as u64 >= width as u64 {
+                return Err(RescoreError::LabelOutOfRange {
+                    argument: "labels",
+                    row,
+                    label,
+                    choices: width,
+                });
+            }
+            Ok(Some(match options.convention {
+                BrierConvention::Sum => pass.squared,
+                BrierConvention::ClassMean => pass.squared / width as f64,
+            }))
+        },
+    )
+}
+
+/// What one pass over a row of probabilities finds.
+struct RowPass {
+    /// Every value is in [0, 1 + tolerance] (false for NaN).
+    in_range: bool,
+    /// Their sum.
+    total: f64,
+    /// Sum of squared differences from the targets.
+    squared: f64,
+}
+
 #[inline]
-fn check_distribution(p: &[f64], row: usize, tolerance: f64) -> RescoreResult<()> {
-    // One branch-free pass for the common case; the error path looks again for the culprit.
-    let (mut in_range, mut sum) = (true, 0.0);
-    for &value in p {
-        // `contains` is false for NaN, so NaN fails too.
-        in_range &= (0.0..=1.0 + tolerance).contains(&value);
-        sum += value;
+#[allow(clippy::needless_bitwise_bool)] // branch-free on purpose: rows are almost always valid
+fn squared_errors(p: &[f64], targets: impl Iterator<Item = f64>, tolerance: f64) -> RowPass {
+    let high = 1.0 + tolerance;
+    let (mut in_range, mut total, mut squared) = (true, 0.0, 0.0);
+    for (&pk, tk) in p.iter().zip(targets) {
+        // Comparisons with NaN are false, so NaN fails too.
+        in_range &= (pk >= 0.0) & (pk <= high);
+        total += pk;
+        squared += (pk - tk) * (pk - tk);
     }
-    if in_range && (sum - 1.0).abs() <= tolerance {
-        return Ok(());
+    RowPass {
+        in_range,
+        total,
+        squared,
     }
-    for (choice, &value) in p.iter().enumerate() {
-        // `!(..)` so NaN fails too.
-        if !(0.0..=1.0 + tolerance).contains(&value) {
-            return Err(RescoreError::ProbabilityOutOfRange {
-                argument: "probabilities",
-                row,
-                choice,
-                value,
-                expected: "probability in [0, 1]",
-            });
-        }
-    }
-    let sum: f64 = p.iter().sum();
-    if (sum - 1.0).abs() > tolerance {
-        return Err(RescoreError::NotNormalized {
+}
+
+/// The error for a probability row that failed [`squared_errors`]' checks: the first value out
+/// of range, else the sum.
+#[cold]
+fn distribution_error(p: &[f64], row: usize, tolerance: f64) -> RescoreError {
+    if let Some((choice, &value)) = p
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0 + tolerance).contains(*v))
+    {
+        return RescoreError::ProbabilityOutOfRange {
             argument: "probabilities",
             row,
-            sum,
-            tolerance,
-        });
+            choice,
+            value,
+            expected: "probability in [0, 1]",
+        };
     }
-    Ok(())
+    RescoreError::NotNormalized {
+        argument: "probabilities",
+        row,
+        sum: p.iter().sum(),
+        tolerance,
+    }
 }
 
 /// Softmax of log-likelihoods, stable (shifted by the maximum). `-inf` is a zero-probability
@@ -218,7 +283,8 @@ mod tests {
 
     use arrow_array::builder::{Float32Builder, Float64Builder, ListBuilder};
     use arrow_array::cast::AsArray;
-    use arrow_array::{Int64Array, UInt8Array};
+    use arrow_array::{FixedSizeListArray, Float64Array, Int64Array, UInt8Array};
+    use arrow_schema::DataType;
 
     use super::*;
 
@@ -258,6 +324,51 @@ mod tests {
         assert!(sum.is_null(1));
         let mean = brier_score(&[p], &[l], opts(BrierConvention::ClassMean, false)).unwrap();
         assert!((mean.as_primitive::<Float64Type>().value(0) - 0.14 / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dense_block_path_matches_the_general_path() {
+        // The same rows as fixed_size_list (the dense path) and as list (the general one):
+        // same scores, same first error, same nulls under on_error="null".
+        let rows: [[f64; 3]; 6] = [
+            [0.2, 0.3, 0.5],
+            [1.0, 0.0, 0.0],
+            [0.5, 0.5, 0.5],      // sums to 1.5
+            [f64::NAN, 0.5, 0.5], // NaN
+            [0.1, 0.1, 0.8],      // label out of range below
+            [-0.5, 0.75, 0.75],   // negative
+        ];
+        let labels: ArrayRef = Arc::new(Int64Array::from(vec![2, 0, 1, 0, 3, 1]));
+        let flat = Float64Array::from(rows.iter().flatten().copied().collect::<Vec<_>>());
+        let field = Arc::new(arrow_schema::Field::new_list_field(DataType::Float64, true));
+        let fixed: ArrayRef = Arc::new(FixedSizeListArray::new(field, 3, Arc::new(flat), None));
+        let listed = floats(&rows.iter().map(|r| Some(&r[..])).collect::<Vec<_>>());
+        let probs = FloatLists::try_new("probabilities", fixed.as_ref()).unwrap();
+        assert!(
+            probs.dense_f64().is_some(),
+            "the fixed-size layout takes the dense path"
+        );
+        for convention in [BrierConvention::Sum, BrierConvention::ClassMean] {
+            for on_error in [OnError::Raise, OnError::Null] {
+                let options = BrierOptions {
+                    on_error,
+                    ..opts(convention, false)
+                };
+                let run = |p: &ArrayRef, l: &ArrayRef| {
+                    brier_score(std::slice::from_ref(p), std::slice::from_ref(l), options)
+                        .map(|a| a.as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
+                };
+                assert_eq!(run(&fixed, &labels), run(&listed, &labels));
+                // Sliced: the dense block starts at the array's offset.
+                let tail = labels.slice(1, 5);
+                assert_eq!(
+                    run(&fixed.slice(1, 5), &tail),
+                    run(&listed.slice(1, 5), &tail)
+                );
+                let ok = labels.slice(1, 1);
+                assert_eq!(run(&fixed.slice(1, 1), &ok).unwrap(), vec![Some(0.0)]);
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,18 @@ impl<'a> Labels<'a> {
         })
     }
 
+    /// The labels as an `int64` slice when they are `int64` without nulls (pyarrow's default).
+    pub fn dense_i64(&self) -> Option<&'a [i64]> {
+        match self {
+            Self::Index(IntValues::I64(v), nulls)
+                if nulls.as_ref().is_none_or(|n| n.null_count() == 0) =>
+            {
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether row `row`'s label is null.
     #[inline]
     pub fn is_null(&self, row: usize) -> bool {
