@@ -380,22 +380,6 @@ impl<'a> FloatLists<'a> {
         self.len
     }
 
-    /// Row `i` copied into `out` as `f64`; `Ok(false)` for a null row; an error for a null element.
-    pub fn read_row(&self, i: usize, out: &mut Vec<f64>) -> RescoreResult<bool> {
-        if self.lists.is_null(i) {
-            return Ok(false);
-        }
-        if let Some(position) = self.lists.first_null_in(i) {
-            return Err(RescoreError::NullElement {
-                argument: self.argument,
-                row: i,
-                position,
-            });
-        }
-        self.values.read_into(self.lists.range(i), out);
-        Ok(true)
-    }
-
     /// The values as one `[rows x width]` float64 block when the column is a fixed-size list
     /// without any null (row or value) and a non-zero width: the layout 2-D probabilities arrive
     /// in, scored without per-row bookkeeping.
@@ -415,8 +399,8 @@ impl<'a> FloatLists<'a> {
             .map(|v| (v, width))
     }
 
-    /// Row `i` as `f64`s: borrowed from the Arrow buffer when the values are float64 (the hot
-    /// path of Brier scores: no copy), else converted into `buffer`. `Ok(None)` for a null row;
+    /// Row `i` as `f64`s: borrowed from the Arrow buffer when the values are float64 (no copy),
+    /// else converted into `buffer`. `Ok(None)` for a null row;
     /// an error for a null element.
     pub fn row<'s>(
         &'s self,

@@ -62,7 +62,7 @@ impl<'a> Labels<'a> {
     /// `buffer` holds soft targets.
     #[inline]
     pub fn gold<'s>(
-        &self,
+        &'s self,
         row: usize,
         choices: usize,
         buffer: &'s mut Vec<f64>,
@@ -85,19 +85,19 @@ impl<'a> Labels<'a> {
                 Ok(Some(Gold::Index(label as usize)))
             }
             Self::Soft(lists) => {
-                if !lists.read_row(row, buffer)? {
+                let Some(targets) = lists.row(row, buffer)? else {
                     return Ok(None);
-                }
-                if buffer.len() != choices {
+                };
+                if targets.len() != choices {
                     return Err(RescoreError::ChoiceCountMismatch {
                         row,
                         left: "labels",
-                        left_len: buffer.len(),
+                        left_len: targets.len(),
                         right: "choices",
                         right_len: choices,
                     });
                 }
-                if let Some((choice, &value)) = buffer
+                if let Some((choice, &value)) = targets
                     .iter()
                     .enumerate()
                     .find(|(_, t)| !(0.0..=1.0).contains(*t))
@@ -110,7 +110,7 @@ impl<'a> Labels<'a> {
                         expected: "target score in [0, 1]",
                     });
                 }
-                Ok(Some(Gold::Soft(buffer)))
+                Ok(Some(Gold::Soft(targets)))
             }
         }
     }

@@ -39,8 +39,11 @@ fn score_piece(
         scores.lists_len(),
         workers,
         on_error,
-        |(s, t): &mut (Vec<f64>, Vec<f64>), row| {
-            if !scores.read_row(row, s)? || labels.is_null(row) {
+        |(buffer, t): &mut (Vec<f64>, Vec<f64>), row| {
+            let Some(s) = scores.row(row, buffer)? else {
+                return Ok(None);
+            };
+            if labels.is_null(row) {
                 return Ok(None);
             }
             if s.is_empty() {
