@@ -654,6 +654,26 @@ mod tests {
         row[b.len()]
     }
 
+    /// `a` with each `(position, symbol, kind)` edit applied in turn (positions wrap): 0
+    /// substitutes, 1 deletes, 3 deletes a run of 10, anything else inserts.
+    fn apply_edits(a: &[u32], edits: &[(usize, u32, u8)]) -> Vec<u32> {
+        let mut b = a.to_vec();
+        for &(pos, sym, kind) in edits {
+            let pos = pos % (b.len() + 1);
+            match kind {
+                0 if pos < b.len() => b[pos] = sym,
+                1 if pos < b.len() => {
+                    b.remove(pos);
+                }
+                3 => {
+                    b.drain(pos..(pos + 10).min(b.len()));
+                }
+                _ => b.insert(pos, sym),
+            }
+        }
+        b
+    }
+
     #[test]
     fn known_values() {
         let mut s = Scratch::default();
@@ -718,15 +738,7 @@ mod tests {
             a in proptest::collection::vec(0u32..4, 60..400),
             edits in proptest::collection::vec((0usize..400, 0u32..6, 0u8..3), 0..60),
         ) {
-            let mut b = a.clone();
-            for (pos, sym, kind) in edits {
-                let pos = pos % (b.len() + 1);
-                match kind {
-                    0 if pos < b.len() => b[pos] = sym,
-                    1 if pos < b.len() => { b.remove(pos); }
-                    _ => b.insert(pos, sym),
-                }
-            }
+            let b = apply_edits(&a, &edits);
             let mut s = Scratch::default();
             prop_assert_eq!(levenshtein(&a, &b, &mut s), wagner_fischer(&a, &b));
         }
@@ -738,16 +750,7 @@ mod tests {
         ) {
             // Character-like alphabet, clustered edits and shifts (kind 3 deletes a run of 10):
             // every threshold below the distance must say so, every one above must be exact.
-            let mut b = a.clone();
-            for (pos, sym, kind) in edits {
-                let pos = pos % (b.len() + 1);
-                match kind {
-                    0 if pos < b.len() => b[pos] = sym,
-                    1 if pos < b.len() => { b.remove(pos); }
-                    3 => { b.drain(pos..(pos + 10).min(b.len())); }
-                    _ => b.insert(pos, sym),
-                }
-            }
+            let b = apply_edits(&a, &edits);
             let expected = wagner_fischer(&a, &b);
             let (pattern, text) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
             prop_assume!(pattern.len() > 64);
