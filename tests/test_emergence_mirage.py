@@ -157,7 +157,9 @@ def test_simulators_are_deterministic_and_validate() -> None:
 def test_the_committed_example_is_what_the_script_builds() -> None:
     script = runpy.run_path(str(DATA / "make_example.py"))
     committed = pl.read_parquet(DATA / "example_generations.parquet")
-    assert_frame_equal(committed, script["build"](), check_exact=True)
+    # Log-likelihoods go through numpy's exp/log, whose last bit differs between builds of the
+    # libm it uses: everything else must match exactly, floats to a few ulps.
+    assert_frame_equal(committed, script["build"](), rel_tol=1e-12, abs_tol=1e-12)
     assert 1000 < committed.height < 5000
     assert (DATA / "example_generations.parquet").stat().st_size < 400 * 1024
     names = set(committed["model"])
