@@ -258,9 +258,8 @@ def test_csv_unparsable_list_is_an_unscorable_row(tmp_path: Path) -> None:
 def test_probabilities_column_is_not_softmaxed(tmp_path: Path) -> None:
     src = tmp_path / "p.parquet"
     pq.write_table(pa.table({"probabilities": [[0.7, 0.2, 0.1]], "label": [0]}), src)
-    t = rescore.score(
-        src, tmp_path / "out", metrics="brier_score", brier_convention="class_mean"
-    ).read()
+    brier = {"brier_score": {"convention": "class_mean"}}
+    t = rescore.score(src, tmp_path / "out", metrics="brier_score", options=brier).read()
     assert t.column("brier_score").to_pylist() == [pytest.approx(0.14 / 3)]
 
 

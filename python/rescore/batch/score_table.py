@@ -33,10 +33,12 @@ from rescore.batch.spec import (
     Role,
     ScoreSpec,
     metric_roles,
+    reads_tokens,
 )
 from rescore.batch.tokenize import encode, load_hf_tokenizer
-from rescore.catalogue import get_metric
-from rescore.exceptions import InvalidInputError, UnscorableRowError
+from rescore.exceptions import InvalidInputError, PluginError, UnscorableRowError
+from rescore.registry import ensure_registered
+from rescore.registry.entry import TOKENIZER_OPTION
 
 ERROR_COLUMN = {"choices": lm_eval.ERROR_CHOICES, "sequences": lm_eval.ERROR_TEXT}
 ERROR_COLUMN["text"] = lm_eval.ERROR_TEXT
@@ -76,24 +78,29 @@ def _valid(col: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.bool_
 
 def _kernel_kwargs(metric: MetricSpec, spec: ScoreSpec, a: Role) -> dict[str, Any]:
     opts = dict(metric.options)
-    if metric.name == "token_edit_distance":
-        opts.pop("tokenizer", None)
-        if a == "prediction" and spec.tokenizer.kind in ("whitespace", "characters"):
-            opts["tokenizer"] = spec.tokenizer.kind
+    if metric.entry.tokenizes:  # the job's tokenizer, not an option: rules go to the kernel
+        opts.pop(TOKENIZER_OPTION, None)
+        if not reads_tokens(a) and spec.tokenizer.kind in ("whitespace", "characters"):
+            opts[TOKENIZER_OPTION] = spec.tokenizer.kind
     return opts
+
+
+def _hf_encoded(metric: MetricSpec, spec: ScoreSpec, a: Role) -> bool:
+    """Whether this metric reads text through a Hugging Face tokenizer (ids made here)."""
+    return metric.entry.tokenizes and spec.tokenizer.kind == "hf" and not reads_tokens(a)
 
 
 def _inputs(
     table: pa.Table, metric: MetricSpec, spec: ScoreSpec, cache: dict[str, Any]
 ) -> tuple[Any, Any, Role, Role]:
-    a, b = metric_roles(metric.name, spec.columns, spec.tokenizer)
+    a, b = metric_roles(metric.entry, spec.columns, spec.tokenizer)
     col_a, col_b = spec.columns.role(a), spec.columns.role(b)
     if col_a is None or col_b is None:
         missing = a if col_a is None else b
         msg = f"{metric.name} needs a {missing} column; the spec maps none"
         raise InvalidInputError(msg)
     x, y = _column(table, col_a, a), _column(table, col_b, b)
-    if metric.name == "token_edit_distance" and spec.tokenizer.kind == "hf" and a == "prediction":
+    if _hf_encoded(metric, spec, a):
         tok = load_hf_tokenizer(spec.tokenizer)
         if "ids_a" not in cache:
             cache["ids_a"], cache["ids_b"] = encode(tok, x), encode(tok, y)
@@ -102,7 +109,8 @@ def _inputs(
 
 
 def run_metric(metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, on_error: str) -> Any:
-    fn = get_metric(metric.name).function
+    """The metric's function on two columns, with the job's options and error policy."""
+    fn = metric.entry.function
     return fn(x, y, workers=spec.workers, on_error=on_error, **_kernel_kwargs(metric, spec, a))
 
 
@@ -116,7 +124,7 @@ def _row_detail(
     row: int,
 ) -> str:
     """Why ``row`` cannot be scored, in words."""
-    err_col = ERROR_COLUMN[get_metric(metric.name).inputs]
+    err_col = ERROR_COLUMN[metric.inputs]
     if err_col in table.column_names:
         err = table.column(err_col)[row].as_py()
         if err is not None:
@@ -127,6 +135,8 @@ def _row_detail(
             return f"null {role} (column {col!r}) while the other input is present"
     try:
         run_metric(metric, spec, x.slice(row, 1), y.slice(row, 1), roles[0], "raise")
+    except PluginError as e:  # the plugin's own words, with its name and source
+        return re.sub(r" on row 0(?=:)", "", str(e))
     except (ValueError, TypeError) as e:
         return re.sub(r" row 0(?=[:,])", "", str(e))
     return "the kernel gave no score"  # pragma: no cover - a null result always has a reason
@@ -135,6 +145,7 @@ def _row_detail(
 def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) -> ScoredTable:
     """:func:`score_table`, also returning the unscorable-row counts and mask."""
     table = _as_table(data)
+    ensure_registered(m.plugin for m in spec.metrics if m.plugin is not None)
     n = table.num_rows
     any_bad = np.zeros(n, dtype=np.bool_)
     errors: dict[str, int] = {}
@@ -147,7 +158,7 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         valid_x, valid_y = _valid(x), _valid(y)
         bad = valid_x ^ valid_y
         bad |= valid_x & valid_y & ~_valid(result)
-        err_col = ERROR_COLUMN[get_metric(metric.name).inputs]
+        err_col = ERROR_COLUMN[metric.inputs]
         if err_col in table.column_names:
             bad |= _valid(table.column(err_col))
         count = int(bad.sum())
