@@ -52,7 +52,7 @@ def as_arrow(obj: Any, argument: str) -> Any:
             msg = f"`{argument}`: expected a 1-D or 2-D array, got {obj.ndim} dimensions"
             raise UnsupportedTypeError(msg)
         return pa.array(obj)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
         msg = f"`{argument}`: cannot convert {type(obj).__name__} to an Arrow array: {e}"
         raise UnsupportedTypeError(msg) from e
 
@@ -70,7 +70,7 @@ def to_pyarrow(obj: Any, argument: str) -> pa.Array:
         if hasattr(obj, "__arrow_c_array__"):
             return pa.array(obj)
         return pa.chunked_array(obj).combine_chunks()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
         msg = f"`{argument}`: cannot read {type(obj).__name__} as an Arrow array: {e}"
         raise UnsupportedTypeError(msg) from e
 

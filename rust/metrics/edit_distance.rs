@@ -108,7 +108,9 @@ pub fn char_edit_distance(
                         Some(Sequences::Text(_))
                     )
                 });
-            if !(is_text || (argument == "references" && is_text_list)) {
+            // an all-null column (pyarrow `null`) scores as nulls, as in the token distance
+            let is_null = chunk.data_type() == &arrow_schema::DataType::Null;
+            if !(is_text || is_null || (argument == "references" && is_text_list)) {
                 return Err(RescoreError::UnsupportedType {
                     argument,
                     dtype: chunk.data_type().to_string(),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from rescore import _rescore
 from rescore._arrow import as_arrow, wrap_result
 from rescore._typing import ColumnLike, metric_function
-from rescore.metrics.conventions import OnError
+from rescore.metrics.conventions import OnError, call_kernel
 from rescore.registry import InputContext, Metric, options_from_signature, register
 
 
@@ -51,7 +51,8 @@ def brier_score(
     >>> rescore.brier_score([[0.5, 0.5]], [1], convention="class_mean").to_pylist()
     [0.25]
     """
-    out = _rescore.brier_score(
+    out = call_kernel(
+        _rescore.brier_score,
         as_arrow(probabilities, "probabilities"),
         as_arrow(labels, "labels"),
         convention=convention,
@@ -84,7 +85,8 @@ def multiple_choice_grade(
     >>> rescore.multiple_choice_grade([[-3.2, -0.4, -2.0], [-1.0, -1.0]], [1, 1]).to_pylist()
     [1.0, 0.0]
     """
-    out = _rescore.multiple_choice_grade(
+    out = call_kernel(
+        _rescore.multiple_choice_grade,
         as_arrow(scores, "scores"),
         as_arrow(labels, "labels"),
         workers=workers,

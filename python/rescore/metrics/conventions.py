@@ -16,9 +16,26 @@ Shared conventions:
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
+
+from rescore.exceptions import InvalidOptionError, UnsupportedTypeError
 
 Normalize = Literal["max", "reference"] | None
 OnError = Literal["raise", "null"]
 
-__all__ = ["Normalize", "OnError"]
+
+def call_kernel(kernel: Callable[..., Any], *columns: Any, **options: Any) -> Any:
+    """``kernel(*columns, **options)``; an option the binding cannot convert (``strip="yes"``,
+    ``workers=2**70``) is an :class:`InvalidOptionError` naming the metric, not PyO3's
+    ``TypeError`` or ``OverflowError``."""
+    try:
+        return kernel(*columns, **options)
+    except UnsupportedTypeError:
+        raise
+    except (TypeError, OverflowError) as e:
+        msg = f"{kernel.__name__}: {e}"
+        raise InvalidOptionError(msg) from None
+
+
+__all__ = ["Normalize", "OnError", "call_kernel"]

@@ -10,7 +10,7 @@ import pyarrow as pa
 from rescore import _rescore
 from rescore._arrow import as_arrow, wrap_result
 from rescore._typing import ColumnLike, metric_function
-from rescore.metrics.conventions import Normalize, OnError
+from rescore.metrics.conventions import Normalize, OnError, call_kernel
 from rescore.registry import Metric, options_from_signature, register
 
 
@@ -56,7 +56,8 @@ def token_edit_distance(
     >>> rescore.token_edit_distance([[5, 6]], [[[9], [5, 6, 7]]]).to_pylist()  # two references
     [1]
     """
-    out = _rescore.token_edit_distance(
+    out = call_kernel(
+        _rescore.token_edit_distance,
         as_arrow(predictions, "predictions"),
         as_arrow(references, "references"),
         normalize=normalize,
@@ -89,7 +90,8 @@ def char_edit_distance(
     >>> rescore.char_edit_distance(["abc"], ["abcd"], normalize="max").to_pylist()
     [0.25]
     """
-    out = _rescore.char_edit_distance(
+    out = call_kernel(
+        _rescore.char_edit_distance,
         as_arrow(predictions, "predictions"),
         as_arrow(references, "references"),
         normalize=normalize,

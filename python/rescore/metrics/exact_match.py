@@ -10,7 +10,7 @@ import pyarrow as pa
 from rescore import _rescore
 from rescore._arrow import as_arrow, wrap_result
 from rescore._typing import ColumnLike, metric_function
-from rescore.metrics.conventions import OnError
+from rescore.metrics.conventions import OnError, call_kernel
 from rescore.registry import Metric, options_from_signature, register
 
 
@@ -57,14 +57,15 @@ def exact_match(
     >>> rescore.exact_match(["4"], [["four", "4"]]).to_pylist()
     [True]
     """
-    out = _rescore.exact_match(
+    out = call_kernel(
+        _rescore.exact_match,
         as_arrow(predictions, "predictions"),
         as_arrow(references, "references"),
         strip=strip,
         ignore_case=ignore_case,
         ignore_punctuation=ignore_punctuation,
         ignore_numbers=ignore_numbers,
-        regexes_to_ignore=list(regexes_to_ignore),
+        regexes_to_ignore=_patterns(regexes_to_ignore),
         punctuation=punctuation,
         workers=workers,
         on_error=on_error,
@@ -77,7 +78,12 @@ def _check_regexes(options: Mapping[str, Any]) -> None:
     patterns = options.get("regexes_to_ignore")
     if patterns:
         empty = pa.array([], pa.string())
-        _rescore.exact_match(empty, empty, regexes_to_ignore=list(patterns))
+        call_kernel(_rescore.exact_match, empty, empty, regexes_to_ignore=_patterns(patterns))
+
+
+def _patterns(regexes: Any) -> list[Any]:
+    """A single pattern given as a string is one pattern, not a list of characters."""
+    return [regexes] if isinstance(regexes, str) else list(regexes)
 
 
 register(
