@@ -125,12 +125,14 @@ def _check_ranges(stats: pl.DataFrame, null_values: Sequence[float]) -> None:
         if entry is None or lo is None:
             continue
         low, high = entry.range
-        bad = lo if lo < low else hi if high is not None and hi > high else None
+        below = low is not None and lo < low
+        bad = lo if below else hi if high is not None and hi > high else None
         if bad is not None:
             hint = "" if null_values else "; if it marks a missing value, pass --null-value"
+            bounds = ("-inf" if low is None else f"{low:g}", "inf" if high is None else f"{high:g}")
             msg = (
                 f"metric `{metric}` has value {bad:g} outside its range "
-                f"[{low:g}, {'inf' if high is None else f'{high:g}'}]{hint}"
+                f"[{bounds[0]}, {bounds[1]}]{hint}"
             )
             raise InvalidInputError(msg)
 

@@ -1,6 +1,7 @@
 """Metrics written in Python: :func:`register_metric` and the boundary every plugin runs behind.
 
-A plugin function receives one ``pyarrow.Array`` per input (chunks combined), of equal
+A plugin function receives one ``pyarrow.Array`` per input (chunks combined; view layouts
+such as polars' ``string_view`` cast to the classic ones ``pyarrow.compute`` handles), of equal
 length, and returns one value per row (anything Arrow-exportable, a NumPy array or a list).
 Behind the boundary (:class:`PluginFunction`) rescore holds plugins to the rules of the
 built-in kernels:
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rescore._arrow import to_pyarrow
-from rescore.exceptions import LengthMismatchError, PluginError
+from rescore.exceptions import LengthMismatchError, PluginError, UnsupportedTypeError
 from rescore.registry.aggregation import MEAN, Aggregation
 from rescore.registry.entry import Metric
 from rescore.registry.lookup import loading_source, register
@@ -57,7 +58,8 @@ class PluginFunction:
         self, a: Any, b: Any, *, workers: int = -1, on_error: str = "raise", **options: Any
     ) -> pa.Array:
         del workers  # a Python function runs in the calling thread
-        x, y = to_pyarrow(a, "first input"), to_pyarrow(b, "second input")
+        x = _plain(to_pyarrow(a, "first input"), "first input")
+        y = _plain(to_pyarrow(b, "second input"), "second input")
         if len(x) != len(y):
             msg = f"{self.name}: inputs of different lengths ({len(x)} and {len(y)} rows)"
             raise LengthMismatchError(msg)
@@ -68,6 +70,8 @@ class PluginFunction:
                 dtype=np.bool_,
             )
             rows = np.flatnonzero(valid)
+            if len(rows) == 0:  # nothing to score (and an all-null column may have no type)
+                return pa.nulls(n, self.output_type)
             mask = pa.array(valid)
             inner = self._rows(x.filter(mask), y.filter(mask), rows, on_error, options)
             out = np.full(n, -1, dtype=np.int64)
@@ -120,6 +124,37 @@ class PluginFunction:
                 f"to its output type {self.output_type}: {e}"
             )
             raise PluginError(msg) from None
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    """``t`` with view layouts (what polars exports) replaced by the classic ones."""
+    if pa.types.is_string_view(t):
+        return pa.large_string()
+    if pa.types.is_binary_view(t):
+        return pa.large_binary()
+    if pa.types.is_list_view(t) or pa.types.is_large_list_view(t) or pa.types.is_large_list(t):
+        return pa.large_list(_plain_type(t.value_type))
+    if pa.types.is_list(t):
+        return pa.list_(_plain_type(t.value_type))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(_plain_type(t.value_type), t.list_size)
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_plain_type(f.type)) for f in t])
+    if pa.types.is_dictionary(t):
+        return pa.dictionary(t.index_type, _plain_type(t.value_type), t.ordered)
+    return t
+
+
+def _plain(array: pa.Array, argument: str) -> pa.Array:
+    """Plugins get classic Arrow layouts: most of ``pyarrow.compute`` has no view kernels."""
+    target = _plain_type(array.type)
+    if target == array.type:
+        return array
+    try:
+        return array.cast(target)
+    except pa.ArrowException as e:
+        msg = f"`{argument}`: cannot convert {array.type} to {target} for a plugin: {e}"
+        raise UnsupportedTypeError(msg) from None
 
 
 def _source_of(function: Callable[..., Any]) -> str:
