@@ -30,10 +30,11 @@ from rescore.emergence.curves import (
     monotonicity,
     score_curve,
 )
-from rescore.emergence.inputs import MetricSpec, read_scores, resolve_metrics
+from rescore.emergence.inputs import read_scores, resolve_metrics
 from rescore.emergence.mirage import PowerLaw, fit_power_law
-from rescore.emergence.pipeline import EmergenceReport, analyze
+from rescore.emergence.pipeline import analyze
 from rescore.emergence.report import write_report
+from rescore.emergence.result import EmergenceReport, MetricColumn
 from rescore.emergence.scale import CATALOGUE, ModelSize, parse_size, place_models, read_scale_file
 from rescore.emergence.simulate import simulate_choices, simulate_family, simulate_generations
 
@@ -43,7 +44,7 @@ __all__ = [
     "Aggregated",
     "CurveScore",
     "EmergenceReport",
-    "MetricSpec",
+    "MetricColumn",
     "ModelSize",
     "PowerLaw",
     "aggregate",

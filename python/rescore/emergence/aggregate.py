@@ -37,7 +37,8 @@ import numpy.typing as npt
 import polars as pl
 
 from rescore.catalogue import METRICS
-from rescore.emergence.inputs import MetricSpec, clean_metrics
+from rescore.emergence.inputs import clean_metrics
+from rescore.emergence.result import MetricColumn
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
 Kind = Literal["auto", "examples", "runs"]
@@ -243,7 +244,7 @@ def _bootstrap(
 
 def aggregate(
     lf: pl.LazyFrame,
-    metrics: Sequence[MetricSpec],
+    metrics: Sequence[MetricColumn],
     *,
     model_col: str = "model",
     task_col: str = "task",

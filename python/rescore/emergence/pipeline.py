@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,47 +10,11 @@ import polars as pl
 
 from rescore.emergence.aggregate import DEFAULT_N_BOOT, ENGINE, Aggregated, Kind, aggregate
 from rescore.emergence.curves import DEFAULT_EMERGENT_THRESHOLD, score_curves, side_by_side
-from rescore.emergence.inputs import MetricSpec, Source, read_scores, resolve_metrics
+from rescore.emergence.inputs import Source, read_scores, resolve_metrics
 from rescore.emergence.mirage import mirage_predictions
+from rescore.emergence.result import EmergenceReport
 from rescore.emergence.scale import Axis, place_models, read_scale_file
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
-
-
-@dataclass
-class EmergenceReport:
-    """Everything :func:`analyze` found, as Polars frames.
-
-    Write it with :func:`rescore.emergence.report.write_report` (or :meth:`write`).
-    """
-
-    emergence: pl.DataFrame
-    """One row per curve (task, groups, family, metric): the scores and their reason codes."""
-    curves: pl.DataFrame
-    """The aggregated points: per model and metric, with family, scale, mean, interval, n."""
-    side_by_side: pl.DataFrame
-    """Per (task, groups, family): the emergence score under each metric and the mirage flag."""
-    models: pl.DataFrame
-    """Where each model sits on the scale axis (unplaced models included, with a note)."""
-    mirage: pl.DataFrame | None
-    """Predicted next to observed exact match and edit distance (``None``: not computable)."""
-    power_law: pl.DataFrame | None
-    """The per-token loss power-law fit per curve (``None``: not computable)."""
-    metrics: list[MetricSpec]
-    """The metric columns analysed, with their directions."""
-    keys: list[str]
-    """Point keys: model column, task column, grouping columns."""
-    curve_keys: list[str]
-    """Curve keys: task column, grouping columns, ``family``."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """The options used (written to ``summary.json``)."""
-    notes: list[str] = field(default_factory=list)
-    """Things the user should know (unplaced models, families too small, skipped parts)."""
-
-    def write(self, out_dir: str | Path, *, plots: bool = True, console: bool = False) -> Path:
-        """Write the report directory (see :func:`rescore.emergence.report.write_report`)."""
-        from rescore.emergence.report import write_report
-
-        return write_report(self, out_dir, plots=plots, console=console)
 
 
 def _split(values: str | Iterable[str] | None) -> list[str]:
@@ -379,4 +342,4 @@ def analyze(
     )
 
 
-__all__ = ["EmergenceReport", "analyze"]
+__all__ = ["analyze"]

@@ -23,12 +23,11 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from rescore.emergence.result import EmergenceReport
 from rescore.emergence.scale import format_count
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-    from rescore.emergence.pipeline import EmergenceReport
 
 _METADATA: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "png": {}}
 

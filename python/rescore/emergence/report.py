@@ -24,11 +24,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from rescore.emergence.curves import REASONS
+from rescore.emergence.result import EmergenceReport
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from rescore.emergence.pipeline import EmergenceReport
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
