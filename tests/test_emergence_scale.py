@@ -1,4 +1,4 @@
-"""Model-size catalogue, name parsing, mapping files and 6ND compute."""
+"""Model sizes (the data file), name parsing, sizes files and 6ND compute."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from rescore.emergence.model_sizes import MODEL_SIZE_ENTRIES, MODEL_SIZES, lookup
 from rescore.emergence.scale import (
-    CATALOGUE,
-    CATALOGUE_ENTRIES,
     family_from_name,
     format_count,
-    lookup,
     parse_size,
     parse_size_token,
     place_models,
@@ -38,8 +36,8 @@ from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingCol
         ("giant-1t", 1e12),
         ("gpt2", None),
         ("davinci", None),
-        ("mixtral-8x7b", None),  # a mixture of experts: the catalogue knows 46.7B
-        ("bloom-1b1", None),  # 1.1B: the catalogue knows it
+        ("mixtral-8x7b", None),  # a mixture of experts: the model sizes know 46.7B
+        ("bloom-1b1", None),  # 1.1B: the model sizes know it
         ("phi-3-mini-4k-instruct", None),  # 4k is a context length
         ("pythia-70m-step143000", 70e6),
         ("distil-7b-from-70b", None),  # two sizes: ambiguous
@@ -73,21 +71,22 @@ def test_parse_size_token() -> None:
         ("Qwen/Qwen2.5-0.5B", 0.49e9, "qwen2.5", 18e12),
     ],
 )
-def test_catalogue_lookup(name: str, params: float, family: str, tokens: float | None) -> None:
+def test_model_sizes_lookup(name: str, params: float, family: str, tokens: float | None) -> None:
     entry = lookup(name)
     assert entry is not None
     assert (entry.params, entry.family, entry.tokens) == (params, family, tokens)
 
 
-def test_catalogue_entries_are_documented() -> None:
-    assert len(CATALOGUE) == len(CATALOGUE_ENTRIES)  # names are unique
-    for entry in CATALOGUE_ENTRIES:
+def test_model_sizes_are_documented() -> None:
+    assert len(MODEL_SIZES) == len(MODEL_SIZE_ENTRIES)  # names are unique
+    for entry in MODEL_SIZE_ENTRIES:
         assert entry.name == entry.name.lower()
         assert "/" not in entry.name
         assert entry.params > 0
         assert entry.tokens is None or entry.tokens > 0
         assert len(entry.source) > 10
-    families = {e.family for e in CATALOGUE_ENTRIES}
+        assert entry.url.startswith("https://")
+    families = {e.family for e in MODEL_SIZE_ENTRIES}
     for wanted in ("gpt2", "gpt3", "t5", "flan-t5", "opt", "pythia", "llama", "llama-2"):
         assert wanted in families
     for wanted in ("llama-3", "falcon", "mistral", "qwen2.5"):
@@ -129,7 +128,7 @@ def test_place_models_precedence_and_unknowns() -> None:
     assert rows["sim-70m"]["source"] == "mapping file"
     assert (rows["custom"]["family"], rows["custom"]["scale"]) == ("mine", 5e8)
     assert rows["custom"]["flops"] == 6 * 5e8 * 1e9
-    assert rows["gpt2-xl"]["source"].startswith("catalogue: Radford")
+    assert rows["gpt2-xl"]["source"].startswith("model sizes: Radford")
     assert (rows["mystery"]["placed"], rows["mystery"]["scale"]) == (False, None)
     assert "unknown size" in rows["mystery"]["note"]
     assert placed.height == 5  # nothing silently dropped
