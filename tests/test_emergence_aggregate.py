@@ -141,7 +141,7 @@ def test_aggregated_table_with_replicates_and_sentinels(tmp_path: Path) -> None:
         n_boot=500,
     )
     points = report.curves
-    assert report.options["kind"] == "runs"
+    assert report.resolved["input_kind"] == "runs"
     acc = _point(points, model="pythia-70m", metric="accuracy", shots=0)
     assert acc["mean"] == pytest.approx(0.2)
     assert (acc["n"], acc["n_replicates"], acc["unit"]) == (3, 3, "run")

@@ -15,7 +15,7 @@ from rescore.emergence.scale import (
     parse_size,
     parse_size_token,
     place_models,
-    read_scale_file,
+    read_sizes_file,
 )
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
@@ -120,12 +120,10 @@ def test_place_models_precedence_and_unknowns() -> None:
         },
         schema_overrides={"tokens": pl.Float64, "flops": pl.Float64},
     )
-    placed = place_models(
-        ["sim-70m", "custom", "gpt2-xl", "pythia-70m", "mystery"], mapping=mapping
-    )
+    placed = place_models(["sim-70m", "custom", "gpt2-xl", "pythia-70m", "mystery"], sizes=mapping)
     rows = {r["model"]: r for r in placed.iter_rows(named=True)}
     assert rows["sim-70m"]["scale"] == 1.0e8  # mapping beats the name
-    assert rows["sim-70m"]["source"] == "mapping file"
+    assert rows["sim-70m"]["source"] == "sizes file"
     assert (rows["custom"]["family"], rows["custom"]["scale"]) == ("mine", 5e8)
     assert rows["custom"]["flops"] == 6 * 5e8 * 1e9
     assert rows["gpt2-xl"]["source"].startswith("model sizes: Radford")
@@ -155,38 +153,38 @@ def test_data_scale_and_family_override() -> None:
     ]
 
 
-def test_no_catalogue_turns_off_lookups_and_parsing() -> None:
-    placed = place_models(["gpt2", "sim-1b"], use_catalogue=False)
+def test_no_builtin_sizes_turns_off_lookups_and_parsing() -> None:
+    placed = place_models(["gpt2", "sim-1b"], builtin_sizes=False)
     assert placed["placed"].to_list() == [False, False]
 
 
-def test_read_scale_file_formats(tmp_path: Path) -> None:
+def test_read_sizes_file_formats(tmp_path: Path) -> None:
     csv = tmp_path / "scales.csv"
     csv.write_text("model,params,tokens,family\nalpha,7B,2e12,x\nbeta,1.3e9,,x\n")
-    df = read_scale_file(csv)
+    df = read_sizes_file(csv)
     assert df.rows() == [("alpha", 7e9, 2e12, None, "x"), ("beta", 1.3e9, None, None, "x")]
     records = tmp_path / "records.json"
     records.write_text(json.dumps([{"model": "alpha", "params": 7e9, "flops": 1e22}]))
-    assert read_scale_file(records).row(0) == ("alpha", 7e9, None, 1e22, None)
+    assert read_sizes_file(records).row(0) == ("alpha", 7e9, None, 1e22, None)
     nested = tmp_path / "nested.json"
     nested.write_text(json.dumps({"models": [{"model": "alpha", "params": "125m"}]}))
-    assert read_scale_file(nested)["params"].to_list() == [125e6]
+    assert read_sizes_file(nested)["params"].to_list() == [125e6]
     flat = tmp_path / "flat.json"
     flat.write_text(json.dumps({"alpha": 1e9, "beta": "2b"}))
-    assert read_scale_file(flat)["params"].to_list() == [1e9, 2e9]
+    assert read_sizes_file(flat)["params"].to_list() == [1e9, 2e9]
 
 
-def test_read_scale_file_errors(tmp_path: Path) -> None:
+def test_read_sizes_file_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.csv"
     missing.write_text("model,size\na,1\n")
     with pytest.raises(MissingColumnError, match="params"):
-        read_scale_file(missing)
+        read_sizes_file(missing)
     negative = tmp_path / "negative.json"
     negative.write_text(json.dumps([{"model": "a", "params": -1}]))
     with pytest.raises(InvalidInputError, match="positive"):
-        read_scale_file(negative)
+        read_sizes_file(negative)
     with pytest.raises(InvalidOptionError, match="csv"):
-        read_scale_file(tmp_path / "scales.yaml")
+        read_sizes_file(tmp_path / "scales.yaml")
 
 
 def test_format_count() -> None:

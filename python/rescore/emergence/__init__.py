@@ -37,7 +37,8 @@ from rescore.emergence.model_sizes import MODEL_SIZES, ModelSize
 from rescore.emergence.pipeline import analyze
 from rescore.emergence.report import write_report
 from rescore.emergence.result import EmergenceReport, MetricColumn
-from rescore.emergence.scale import parse_size, place_models, read_scale_file
+from rescore.emergence.scale import parse_size, place_models, read_sizes_file
+from rescore.emergence.settings import EmergenceSettings
 from rescore.emergence.simulate import simulate_choices, simulate_family, simulate_generations
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Aggregated",
     "CurveScore",
     "EmergenceReport",
+    "EmergenceSettings",
     "MetricColumn",
     "ModelSize",
     "PowerLaw",
@@ -57,8 +59,8 @@ __all__ = [
     "monotonicity",
     "parse_size",
     "place_models",
-    "read_scale_file",
     "read_scores",
+    "read_sizes_file",
     "resolve_metrics",
     "score_curve",
     "simulate_choices",

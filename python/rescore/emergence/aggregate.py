@@ -39,15 +39,13 @@ import polars as pl
 from rescore.catalogue import METRICS
 from rescore.emergence.inputs import clean_metrics
 from rescore.emergence.result import MetricColumn
+from rescore.emergence.settings import DEFAULT_N_BOOT, INPUT_KINDS, InputKind
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
-Kind = Literal["auto", "examples", "runs"]
 FloatArray = npt.NDArray[np.float64]
 
 MAX_DISTINCT = 1024
 """Groups with at most this many distinct values get the exact multinomial bootstrap."""
-
-DEFAULT_N_BOOT = 1000
 
 ENGINE: Literal["streaming"] = "streaming"
 """Polars engine for the passes over the scores: the streaming engine keeps memory flat on
@@ -66,7 +64,7 @@ class Aggregated:
     draws: dict[tuple[Any, ...], FloatArray] = field(repr=False)
     """Bootstrap means per point, keyed by ``(*key values, metric)``; absent when the point
     has no uncertainty estimate (fewer than two units)."""
-    kind: Literal["examples", "runs"]
+    input_kind: Literal["examples", "runs"]
     """Whether rows were examples or runs."""
     binary: dict[str, bool]
     """Per metric: whether every value was 0 or 1 (an all-or-nothing score)."""
@@ -252,7 +250,7 @@ def aggregate(
     doc_col: str | None = "doc_id",
     replicate_col: str | None = None,
     null_values: Iterable[float] = (),
-    kind: Kind = "auto",
+    input_kind: InputKind = "auto",
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
@@ -273,7 +271,7 @@ def aggregate(
         Seed or replicate column: replicates are averaged first, their spread reported.
     null_values
         Sentinel values meaning "missing" (besides null and NaN).
-    kind
+    input_kind
         ``"examples"``, ``"runs"`` or ``"auto"`` (examples when ``doc_col`` exists or a run has
         several rows).
     n_boot, seed, confidence
@@ -300,8 +298,8 @@ def aggregate(
     if not 0.0 < confidence < 1.0:
         msg = f"`confidence` must be in (0, 1), got {confidence}"
         raise InvalidOptionError(msg)
-    if kind not in ("auto", "examples", "runs"):
-        msg = f"`kind` must be 'auto', 'examples' or 'runs', got {kind!r}"
+    if input_kind not in INPUT_KINDS:
+        msg = f"`input_kind` must be 'auto', 'examples' or 'runs', got {input_kind!r}"
         raise InvalidOptionError(msg)
     names = [m.name for m in metrics]
     keys = [model_col, task_col, *group]
@@ -313,7 +311,7 @@ def aggregate(
         raise MissingColumnError(msg)
     sentinels = [float(v) for v in null_values]
     has_doc = doc_col is not None and doc_col in schema
-    resolved = detect_kind(lf, keys, doc_col, replicate_col) if kind == "auto" else kind
+    resolved = detect_kind(lf, keys, doc_col, replicate_col) if input_kind == "auto" else input_kind
     base = clean_metrics(
         lf.select(*keys, *([doc_col] if has_doc else []), *needed[len(keys) :], *names),
         names,
@@ -472,7 +470,7 @@ def aggregate(
         "unit",
         "ci_method",
     ).sort([*keys, "metric"], nulls_last=True)
-    return Aggregated(points=points, draws=draws, kind=resolved, binary=binary)
+    return Aggregated(points=points, draws=draws, input_kind=resolved, binary=binary)
 
 
-__all__ = ["DEFAULT_N_BOOT", "MAX_DISTINCT", "Aggregated", "Kind", "aggregate", "detect_kind"]
+__all__ = ["MAX_DISTINCT", "Aggregated", "aggregate", "detect_kind"]

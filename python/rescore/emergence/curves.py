@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from rescore.emergence.settings import DEFAULT_EMERGENT_THRESHOLD
 from rescore.exceptions import InvalidInputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -55,10 +56,6 @@ REASONS: Mapping[str, str] = {
     CLIPPED: "the emergence score was clipped to the --clip bound",
 }
 """Reason codes in the ``reason`` column, and what they mean. Empty: a finite, unclipped score."""
-
-DEFAULT_EMERGENT_THRESHOLD = 2.0
-"""A curve is called emergent when its score is at least this many times ``n_models - 1``,
-the score of a straight line (and any curve with evenly sized steps)."""
 
 
 def _as_rows(y: npt.ArrayLike) -> FloatArray:

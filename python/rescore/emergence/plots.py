@@ -75,7 +75,7 @@ def plot_task(
         for r in report.emergence.iter_rows(named=True)
     }
     directions = {m.name: m.higher_is_better for m in report.metrics}
-    axis_name = str(report.options.get("axis", "params"))
+    axis_name = str(report.settings.axis)
     paths: list[Path] = []
     for key, part in placed.partition_by(groups, as_dict=True, maintain_order=True).items():
         metrics = list(dict.fromkeys(part["metric"].to_list()))
@@ -118,7 +118,7 @@ def plot_mirage(
     model_col = report.keys[0]
     data = report.mirage.filter(pl.col("scale").is_not_null())
     paths: list[Path] = []
-    axis_name = str(report.options.get("axis", "params"))
+    axis_name = str(report.settings.axis)
     for key, part in data.partition_by(
         report.curve_keys, as_dict=True, maintain_order=True
     ).items():

@@ -8,7 +8,8 @@
   mirage flag;
 - ``models.csv``: where each model sits on the scale axis, unplaced models included;
 - ``mirage.csv`` and ``power_law.csv`` when the mirage model could run;
-- ``summary.json``: options, notes, the reason-code glossary and the list of files;
+- ``summary.json``: the settings (``EmergenceSettings.to_dict()``), what the run resolved from
+  the data, notes, the reason-code glossary and the list of files;
 - ``plots/``: PNG and SVG figures when matplotlib is installed (the ``plot`` extra).
 """
 
@@ -215,7 +216,8 @@ def write_report(
             for path in plot_report(report, out / "plots", formats=formats):
                 files.append(str(path.relative_to(out)))
     summary = {
-        "options": report.options,
+        "settings": report.settings.to_dict(),
+        "resolved": report.resolved,
         "notes": notes,
         "n_curves": report.emergence.height,
         "n_models": report.models.height,

@@ -4,7 +4,7 @@ Every other module of :mod:`rescore.emergence` imports these from here, never fr
 that orchestrates them: :mod:`~rescore.emergence.pipeline` builds an :class:`EmergenceReport`,
 :mod:`~rescore.emergence.report` and :mod:`~rescore.emergence.plots` read one, and none of them
 imports another to get the type. This module imports nothing else from the
-package.
+package but :mod:`~rescore.emergence.settings`, the other ground-floor module.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from rescore.emergence.settings import EmergenceSettings
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,11 @@ class EmergenceReport:
     """Point keys: model column, task column, grouping columns."""
     curve_keys: list[str]
     """Curve keys: task column, grouping columns, ``family``."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """The options used (written to ``summary.json``)."""
+    settings: EmergenceSettings = field(default_factory=EmergenceSettings)
+    """The settings used (``summary.json`` records their ``to_dict()``)."""
+    resolved: dict[str, Any] = field(default_factory=dict)
+    """What the run decided from the data: ``input_kind`` (examples or runs), the metrics with
+    their directions and origins (written to ``summary.json`` next to the settings)."""
     notes: list[str] = field(default_factory=list)
     """Things the user should know (unplaced models, families too small, skipped parts)."""
 

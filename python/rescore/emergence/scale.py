@@ -3,8 +3,8 @@
 A model is placed, in order of precedence, by
 
 1. a column of the data (``scale_col``, e.g. a results table's own ``params``),
-2. a mapping file (CSV or JSON with columns ``model``, ``params`` and optionally ``tokens``,
-   ``flops``, ``family``),
+2. a sizes file (``--sizes``, CSV or JSON with columns ``model``, ``params`` and optionally
+   ``tokens``, ``flops``, ``family``),
 3. the built-in model sizes (:mod:`rescore.emergence.model_sizes`, a data file with a source
    for every row),
 4. a size written in the name (``pythia-1.4b``, ``opt-125m``, ``llama-2-7b-chat``).
@@ -26,15 +26,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
 from rescore.emergence.model_sizes import lookup, normalize_name
+from rescore.emergence.settings import AXES, Axis
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
-
-Axis = Literal["params", "flops", "tokens"]
-AXES: tuple[Axis, ...] = ("params", "flops", "tokens")
 
 _UNITS = {"m": 1e6, "b": 1e9, "t": 1e12}
 # A number followed by m/b/t, standing alone between separators: "1.4b", "125M", "7b".
@@ -95,15 +93,15 @@ def _number(value: Any, column: str, model: str) -> float | None:
             return parse_size_token(text)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value <= 0:
-            msg = f"scale mapping: `{column}` of model {model!r} must be positive, got {value}"
+            msg = f"sizes file: `{column}` of model {model!r} must be positive, got {value}"
             raise InvalidInputError(msg)
         return float(value)
-    msg = f"scale mapping: `{column}` of model {model!r} must be a number, got {value!r}"
+    msg = f"sizes file: `{column}` of model {model!r} must be a number, got {value!r}"
     raise InvalidInputError(msg)
 
 
-def read_scale_file(path: str | Path) -> pl.DataFrame:
-    """Read a scale mapping file (CSV or JSON) into ``model, params, tokens, flops, family``.
+def read_sizes_file(path: str | Path) -> pl.DataFrame:
+    """Read a model sizes file (CSV or JSON) into ``model, params, tokens, flops, family``.
 
     JSON may be a list of records, ``{"models": [records]}``, or ``{model: params}``. Sizes may
     be numbers or strings such as ``"7B"``. Missing optional columns come back null.
@@ -123,7 +121,7 @@ def read_scale_file(path: str | Path) -> pl.DataFrame:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         records = pl.read_csv(path, separator=sep, infer_schema=False).to_dicts()
     else:
-        msg = f"{path}: a scale mapping must be .csv, .tsv or .json"
+        msg = f"{path}: a sizes file must be .csv, .tsv or .json"
         raise InvalidOptionError(msg)
     rows = []
     for r in records:
@@ -154,11 +152,11 @@ def read_scale_file(path: str | Path) -> pl.DataFrame:
 def place_models(
     models: Iterable[str],
     *,
-    mapping: pl.DataFrame | None = None,
+    sizes: pl.DataFrame | None = None,
     data_scale: Mapping[str, float] | None = None,
     data_family: Mapping[str, str] | None = None,
     axis: Axis = "params",
-    use_catalogue: bool = True,
+    builtin_sizes: bool = True,
 ) -> pl.DataFrame:
     """Place each model on the scale axis.
 
@@ -166,15 +164,15 @@ def place_models(
     ----------
     models
         Model names as they appear in the data.
-    mapping
-        A frame from :func:`read_scale_file` (exact names first, then normalised names).
+    sizes
+        A frame from :func:`read_sizes_file` (exact names first, then normalised names).
     data_scale
         Scale values read from a column of the data (the ``axis`` value itself).
     data_family
         Families read from a column of the data.
     axis
         ``"params"``, ``"flops"`` (given, else ``6 * params * tokens``) or ``"tokens"``.
-    use_catalogue
+    builtin_sizes
         Whether to consult the built-in model sizes and parse sizes written in names.
 
     Returns
@@ -196,8 +194,8 @@ def place_models(
         raise InvalidOptionError(msg)
     by_exact: dict[str, dict[str, Any]] = {}
     by_norm: dict[str, dict[str, Any]] = {}
-    if mapping is not None:
-        for r in mapping.to_dicts():
+    if sizes is not None:
+        for r in sizes.to_dicts():
             by_exact[r["model"]] = r
             by_norm.setdefault(normalize_name(r["model"]), r)
     rows = []
@@ -206,16 +204,17 @@ def place_models(
         family: str | None = None
         source: str | None = None
         mapped = by_exact.get(model) or by_norm.get(normalize_name(model))
-        entry = lookup(model) if use_catalogue else None
+        entry = lookup(model) if builtin_sizes else None
         if mapped is not None:
             params, tokens, flops = mapped["params"], mapped["tokens"], mapped["flops"]
-            family, source = mapped["family"], "mapping file"
+            family, source = mapped["family"], "sizes file"
         if entry is not None:
             if params is None:
                 params, source = entry.params, f"model sizes: {entry.source}"
             tokens = tokens if tokens is not None else entry.tokens
+            flops = flops if flops is not None or mapped is not None else entry.flops
             family = family or entry.family
-        if params is None and use_catalogue:
+        if params is None and builtin_sizes:
             params = parse_size(model)
             source = "size in name" if params is not None else source
         family = (data_family or {}).get(model) or family or family_from_name(model)
@@ -230,9 +229,9 @@ def place_models(
             scale, source = data_scale[model], "data column"
         if scale is None:
             note = (
-                "unknown size: add it to a --scale mapping file"
+                "unknown size: add it to a --sizes file"
                 if params is None
-                else f"no {axis} known (need tokens for 6ND, or flops, in a mapping file)"
+                else f"no {axis} known (need tokens for 6ND, or flops, in a --sizes file)"
             )
         elif not scale > 0:
             note, scale = f"non-positive scale {scale}", None
@@ -290,5 +289,5 @@ __all__ = [
     "parse_size",
     "parse_size_token",
     "place_models",
-    "read_scale_file",
+    "read_sizes_file",
 ]
