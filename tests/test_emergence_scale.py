@@ -65,7 +65,9 @@ def test_parse_size_token() -> None:
         ("meta-llama/Llama-2-7b-chat-hf", 7e9, "llama-2-chat", 2e12),
         ("huggyllama/llama-30b", 32.5e9, "llama", 1.4e12),
         ("meta-llama/Meta-Llama-3-8B-Instruct", 8e9, "llama-3-instruct", 15e12),
-        ("bigscience/bloom-1b1", 1.1e9, "bloom", 366e9),
+        ("bigscience/bloom-1b1", 1.1e9, "bloom", 341e9),  # 341B; only the 176B saw 366B
+        ("bigscience/bloom", 176e9, "bloom", 366e9),
+        ("lamda-137b", 137e9, "lamda", None),
         ("mistralai/Mixtral-8x7B-Instruct-v0.1", 46.7e9, "mixtral-instruct", None),
         ("tiiuae/falcon-40b", 40e9, "falcon", 1e12),
         ("Qwen/Qwen2.5-0.5B", 0.49e9, "qwen2.5", 18e12),
@@ -196,3 +198,37 @@ def test_format_count() -> None:
         "5",
     ]
     assert format_count(None) == ""
+
+
+def test_model_size_fixes_carry_their_sources() -> None:
+    """Issue 14's corrections, each with the source that supports it in the data file."""
+    small, large = lookup("bloom-7b1"), lookup("bloom")
+    assert small is not None
+    assert large is not None
+    assert (small.tokens, large.tokens) == (341e9, 366e9)
+    assert "341B" in small.source
+    assert "366B" in large.source
+    lamda = [e for e in MODEL_SIZE_ENTRIES if e.family == "lamda"]
+    assert {e.params for e in lamda} == {2e9, 8e9, 68e9, 137e9}  # the sizes of Wei et al.'s curves
+    assert all("Thoppilan" in e.source and e.url.endswith("2201.08239") for e in lamda)
+    sixty_eight = lookup("lamda-68b")
+    assert sixty_eight is not None
+    assert sixty_eight.flops == 1.3e23  # documented compute is used before 6ND
+    assert "Wei et al. 2022" in sixty_eight.source
+    pythia = lookup("pythia-70m")
+    assert pythia is not None
+    assert (pythia.params, pythia.non_embedding_params) == (70e6, 18_915_328)
+    assert "non-embedding" in pythia.source
+    gpt2 = lookup("gpt2")
+    assert gpt2 is not None
+    assert gpt2.non_embedding_params == 85_056_000  # the same block as Pythia-160M's
+    assert "computed" in gpt2.source
+
+
+def test_models_table_gives_both_parameter_counts_and_documented_flops() -> None:
+    placed = place_models(["pythia-70m", "lamda-68b", "mystery-7b"], axis="flops")
+    rows = {r["model"]: r for r in placed.iter_rows(named=True)}
+    assert rows["pythia-70m"]["non_embedding_params"] == 18_915_328
+    assert rows["pythia-70m"]["scale"] == pytest.approx(6 * 70e6 * 300e9)  # 6ND, total N
+    assert (rows["lamda-68b"]["scale"], rows["lamda-68b"]["flops_estimated"]) == (1.3e23, False)
+    assert rows["mystery-7b"]["non_embedding_params"] is None

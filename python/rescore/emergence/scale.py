@@ -178,9 +178,11 @@ def place_models(
     Returns
     -------
     polars.DataFrame
-        One row per model: ``model, family, params, tokens, flops, flops_estimated, scale,
-        source, placed, note``. ``scale`` is the axis value; unplaced models have a null
-        ``scale``, ``placed = False`` and a note saying why.
+        One row per model: ``model, family, params, non_embedding_params, tokens, flops,
+        flops_estimated, scale, source, placed, note``. ``flops_estimated`` marks
+        ``6 * params * tokens`` with the *total* ``params`` (Kaplan et al. 2020 count
+        non-embedding parameters; the table keeps both where known). ``scale`` is the axis
+        value; unplaced models have a null ``scale``, ``placed = False`` and a note saying why.
 
     Examples
     --------
@@ -200,7 +202,7 @@ def place_models(
             by_norm.setdefault(normalize_name(r["model"]), r)
     rows = []
     for model in dict.fromkeys(models):
-        params = tokens = flops = None
+        params = tokens = flops = non_embedding = None
         family: str | None = None
         source: str | None = None
         mapped = by_exact.get(model) or by_norm.get(normalize_name(model))
@@ -212,6 +214,7 @@ def place_models(
             if params is None:
                 params, source = entry.params, f"model sizes: {entry.source}"
             tokens = tokens if tokens is not None else entry.tokens
+            non_embedding = entry.non_embedding_params if params == entry.params else None
             flops = flops if flops is not None or mapped is not None else entry.flops
             family = family or entry.family
         if params is None and builtin_sizes:
@@ -240,6 +243,7 @@ def place_models(
                 "model": model,
                 "family": family,
                 "params": params,
+                "non_embedding_params": non_embedding,
                 "tokens": tokens,
                 "flops": flops,
                 "flops_estimated": estimated,
@@ -253,6 +257,7 @@ def place_models(
         "model": pl.String,
         "family": pl.String,
         "params": pl.Float64,
+        "non_embedding_params": pl.Float64,
         "tokens": pl.Float64,
         "flops": pl.Float64,
         "flops_estimated": pl.Boolean,
