@@ -38,8 +38,9 @@ import polars as pl
 
 from rescore.catalogue import METRICS
 from rescore.emergence.inputs import clean_metrics
+from rescore.emergence.paired import MAX_PAIRED_ROWS, paired_draws, partitions, shared_partitions
 from rescore.emergence.result import MetricColumn
-from rescore.emergence.settings import DEFAULT_N_BOOT, INPUT_KINDS, InputKind
+from rescore.emergence.settings import BOOTSTRAPS, DEFAULT_N_BOOT, INPUT_KINDS, Bootstrap, InputKind
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +69,8 @@ class Aggregated:
     """Whether rows were examples or runs."""
     binary: dict[str, bool]
     """Per metric: whether every value was 0 or 1 (an all-or-nothing score)."""
+    notes: list[str] = field(default_factory=list)
+    """What the user should know about the bootstrap (a paired one skipped, and why)."""
 
 
 def _rng(seed: int, key: tuple[Any, ...]) -> np.random.Generator:
@@ -240,6 +243,43 @@ def _bootstrap(
     return draws, methods
 
 
+def _paired(
+    units: pl.LazyFrame,
+    names: Sequence[str],
+    model_col: str,
+    part_cols: list[str],
+    doc_col: str,
+    bootstrap: Bootstrap,
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[tuple[Any, ...], tuple[FloatArray, str]], list[str]]:
+    """Paired draws keyed like the points, for the partitions whose models share examples."""
+    shared = shared_partitions(units, model_col, part_cols, doc_col, ENGINE)
+    wanted = shared if bootstrap == "paired" else shared.filter(pl.col("shared"))
+    if wanted.height == 0:
+        return {}, []
+    rows = int(units.select(pl.len()).collect(engine=ENGINE).item())
+    if rows > MAX_PAIRED_ROWS:
+        note = (
+            f"paired bootstrap skipped: {rows:,} per-example rows exceed {MAX_PAIRED_ROWS:,} "
+            "(it holds one value per model and example); intervals use independent draws"
+        )
+        return {}, [note]
+    table = (
+        units.join(wanted.select(part_cols).lazy(), on=part_cols, how="semi", nulls_equal=True)
+        .select(*part_cols, model_col, doc_col, *names)
+        .collect(engine=ENGINE)
+    )
+    out: dict[tuple[Any, ...], tuple[FloatArray, str]] = {}
+    for part in partitions(table, model_col, part_cols, doc_col, names):
+        draws, method = paired_draws(part, names, n_boot, seed)
+        for metric, matrix in draws.items():
+            for i, model in enumerate(part.models):
+                if np.isfinite(matrix[:, i]).all():
+                    out[(model, *part.key, metric)] = (matrix[:, i], method)
+    return out, []
+
+
 def aggregate(
     lf: pl.LazyFrame,
     metrics: Sequence[MetricColumn],
@@ -254,6 +294,7 @@ def aggregate(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
+    bootstrap: Bootstrap = "auto",
 ) -> Aggregated:
     """Aggregate per-example (or per-run) scores per (model, task, groups..., metric).
 
@@ -276,6 +317,11 @@ def aggregate(
         several rows).
     n_boot, seed, confidence
         Bootstrap resamples, seed (reproducible, order-independent) and interval level.
+    bootstrap
+        ``"auto"``: the paired bootstrap (:mod:`~rescore.emergence.paired`) in every
+        (task, groups) where models share example ids, the independent one elsewhere;
+        ``"paired"``: paired wherever example ids exist; ``"independent"``: never paired.
+        ``ci_method`` says which each point got.
 
     Returns
     -------
@@ -297,6 +343,9 @@ def aggregate(
         raise InvalidOptionError(msg)
     if not 0.0 < confidence < 1.0:
         msg = f"`confidence` must be in (0, 1), got {confidence}"
+        raise InvalidOptionError(msg)
+    if bootstrap not in BOOTSTRAPS:
+        msg = f"`bootstrap` must be one of {', '.join(BOOTSTRAPS)}, got {bootstrap!r}"
         raise InvalidOptionError(msg)
     if input_kind not in INPUT_KINDS:
         msg = f"`input_kind` must be 'auto', 'examples' or 'runs', got {input_kind!r}"
@@ -381,6 +430,33 @@ def aggregate(
             bool(np.isin(values, (0.0, 1.0)).all()) for values, _ in counts[m].values()
         )
     draws_by_stratum, methods = _bootstrap(stats, counts, by, n_boot, seed)
+    notes: list[str] = []
+    paired: dict[tuple[Any, ...], str] = {}
+    if bootstrap != "independent" and has_doc and resolved == "examples" and not strata:
+        assert doc_col is not None  # for mypy: has_doc checks it
+        paired_found, notes = _paired(
+            units, names, model_col, [task_col, *group], doc_col, bootstrap, n_boot, seed
+        )
+        for key, (sample, method) in paired_found.items():
+            if key in draws_by_stratum:
+                draws_by_stratum[key] = sample
+                paired[key] = method
+        if paired:
+            methods = [
+                paired.get((*row[:-1], row[-1]), method)
+                for row, method in zip(
+                    stats.select(*by, "metric").iter_rows(), methods, strict=True
+                )
+            ]
+    elif bootstrap == "paired":
+        notes.append(
+            "paired bootstrap not possible: it needs per-example rows with an example id column"
+            + (
+                " (replicates without example ids are resampled within each replicate)"
+                if strata
+                else ""
+            )
+        )
     stats = stats.with_columns(pl.Series("ci_method", methods, dtype=pl.String))
 
     # Combine strata (replicates without example ids): the mean of the stratum means.
@@ -470,7 +546,7 @@ def aggregate(
         "unit",
         "ci_method",
     ).sort([*keys, "metric"], nulls_last=True)
-    return Aggregated(points=points, draws=draws, input_kind=resolved, binary=binary)
+    return Aggregated(points=points, draws=draws, input_kind=resolved, binary=binary, notes=notes)
 
 
 __all__ = ["MAX_DISTINCT", "Aggregated", "aggregate", "detect_kind"]

@@ -189,7 +189,7 @@ def _notes(
     mirage_skipped: str | None,
     s: EmergenceSettings,
 ) -> list[str]:
-    notes: list[str] = []
+    notes: list[str] = list(agg.notes)
     unplaced = models.filter(~pl.col("placed"))
     if unplaced.height:
         listed = ", ".join(f"{m} ({n})" for m, n in unplaced.select("model", "note").rows())
@@ -277,6 +277,7 @@ def analyze(
         n_boot=s.n_boot,
         seed=s.seed,
         confidence=s.confidence,
+        bootstrap=s.bootstrap,
     )
     models = _place(lf, agg, s)
     points, empty = _curve_points(agg, models, cols)

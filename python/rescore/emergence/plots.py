@@ -23,6 +23,7 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from rescore.emergence.curves import INFINITE
 from rescore.emergence.result import EmergenceReport
 from rescore.emergence.scale import format_count
 
@@ -57,7 +58,7 @@ def _score_text(row: dict[str, Any] | None) -> str:
         return ""
     if row["emergence_score"] is not None:
         return f"B={row['emergence_score']:.3g}"
-    if row["reason"] == "median_step_zero":
+    if row["reason"] in INFINITE:
         return "B=" + ("-inf" if (row["improvement"] or 0) < 0 else "inf")
     return str(row["reason"])
 
@@ -183,7 +184,7 @@ def plot_summary(
         for r in rows:
             score = r["emergence_score"]
             if score is None:
-                if r["reason"] != "median_step_zero":
+                if r["reason"] not in INFINITE:
                     continue
                 score = edge if (r["improvement"] or 0) > 0 else -edge
             label = " / ".join(str(r[k]) for k in curve_keys)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from rescore.emergence.curves import REASONS
+from rescore.emergence.curves import INFINITE, REASONS
 from rescore.emergence.result import EmergenceReport
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ def markdown_table(df: pl.DataFrame, columns: Sequence[str] | None = None) -> st
 def _score_cell(row: dict[str, Any]) -> str:
     score, low, high = row["emergence_score"], row["emergence_ci_low"], row["emergence_ci_high"]
     if score is None:
-        text = "inf" if row["reason"] == "median_step_zero" else "—"
-        if row["reason"] == "median_step_zero" and (row["improvement"] or 0) < 0:
+        text = "inf" if row["reason"] in INFINITE else "—"
+        if row["reason"] in INFINITE and (row["improvement"] or 0) < 0:
             text = "-inf"
     else:
         text = f"{score:.3g}"

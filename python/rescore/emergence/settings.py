@@ -28,7 +28,10 @@ InputKind = Literal["auto", "examples", "runs"]
 """What a row of the scores is: an example, a run (an aggregated table), or decide."""
 Axis = Literal["params", "flops", "tokens"]
 """The scale axis."""
+Bootstrap = Literal["auto", "paired", "independent"]
+"""How examples are resampled: paired across models where they share example ids, or not."""
 AXES: tuple[Axis, ...] = get_args(Axis)
+BOOTSTRAPS: tuple[Bootstrap, ...] = get_args(Bootstrap)
 INPUT_KINDS: tuple[InputKind, ...] = get_args(InputKind)
 
 DEFAULT_N_BOOT = 1000
@@ -96,6 +99,11 @@ class EmergenceSettings:
     builtin_sizes: bool = st.setting(
         True, "Use the built-in model sizes and sizes written in model names."
     )
+    bootstrap: Bootstrap = st.setting(
+        "auto",
+        "Resample the same examples for every model where they share example ids (paired), "
+        "or each model apart (independent); auto pairs wherever ids are shared.",
+    )
     n_boot: int = st.setting(DEFAULT_N_BOOT, "Bootstrap resamples.", bounds=(1, None))
     seed: int = st.setting(0, "Bootstrap seed.")
     confidence: float = st.setting(
@@ -140,6 +148,7 @@ class EmergenceSettings:
         for name, value, allowed in (
             ("axis", self.axis, AXES),
             ("input_kind", self.input_kind, INPUT_KINDS),
+            ("bootstrap", self.bootstrap, BOOTSTRAPS),
         ):
             if value not in allowed:
                 msg = f"`{name}` must be one of {', '.join(allowed)}; got {value!r}"
@@ -155,10 +164,12 @@ class EmergenceSettings:
 
 __all__ = [
     "AXES",
+    "BOOTSTRAPS",
     "DEFAULT_EMERGENT_THRESHOLD",
     "DEFAULT_N_BOOT",
     "INPUT_KINDS",
     "Axis",
+    "Bootstrap",
     "EmergenceSettings",
     "InputKind",
 ]
