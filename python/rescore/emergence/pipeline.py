@@ -175,6 +175,8 @@ def _mirage(
         length_col=s.length_col,
         null_values=s.null_values,
         confidence=s.confidence,
+        doc_col=s.doc_col,
+        replicate_col=s.replicate_col,
     )
     if isinstance(found, str):
         return None, None, found
