@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 import rescore
 from rescore.emergence import analyze
+from rescore.emergence.forecast import target_p
 from rescore.emergence.mirage import fit_power_law, unbiased_power, wilson_interval
 from rescore.emergence.simulate import (
     EXAMPLE_FAMILY,
@@ -263,3 +264,54 @@ def test_unbiased_power_is_unbiased() -> None:
     assert estimate.mean() == pytest.approx(p**length, abs=0.002)
     # The plug-in (S/K)^L is biased upwards (a convex function of a noisy share).
     assert ((right / (length * samples)) ** length).mean() > p**length + 0.02
+
+
+def test_forecast_back_test_covers_the_true_crossing() -> None:
+    """Issue 14: the forecast from the smallest 60% of models (4 of 8) contains the true
+    crossing scale of exact match = 0.5 in its interval in at least 80% of seeded families
+    (20 families of 8 models x 300 examples, 200 bootstrap resamples)."""
+    family = {f"s-{100 * 2**i}m": 1e8 * 2**i for i in range(8)}
+    c, alpha, lengths = 2e8, -0.7, [5, 10, 20]
+    p_star = target_p("exact_match", 0.5, np.array(lengths, dtype=np.float64))
+    truth = c * (-np.log(p_star)) ** (1 / alpha)
+    assert 1e9 < truth < 12.8e9  # beyond the fitted models, within the family
+    covered = checked = 0
+    reps = 20
+    for seed in range(reps):
+        df = score(
+            simulate_generations(
+                family, c=c, alpha=alpha, target_lengths=lengths, n_examples=300, seed=seed
+            )
+        )
+        report = analyze(df, n_boot=200, seed=seed, forecast="exact_match=0.5")
+        table = report.forecast
+        assert table is not None
+        assert table["fit_on"].to_list() == ["all", "smallest 4"]
+        back = table.row(1, named=True)
+        assert back["largest_fit_scale"] == 8e8
+        covered += back["ci_low"] <= truth <= back["ci_high"]
+        checked += back["within_ci"] is not None
+    assert covered >= 0.8 * reps
+    assert checked >= 0.8 * reps  # the larger models do reach 0.5: the back-test is checked
+
+
+def test_forecast_is_written_and_validated(tmp_path: Path) -> None:
+    df = score(
+        simulate_generations(
+            ["a-100m", "a-400m", "a-1.6b", "a-6.4b"],
+            c=1e8,
+            alpha=-0.5,
+            target_lengths=4,
+            n_examples=50,
+        )
+    )
+    report = analyze(df, n_boot=50, forecast=["exact_match=0.5", "token_edit_distance=1"])
+    assert report.forecast is not None
+    assert set(report.forecast["metric"]) == {"exact_match", "token_edit_distance"}
+    out = report.write(tmp_path / "r", plots=False)
+    assert (out / "forecast.csv").is_file()
+    assert "Forecast and back-test" in (out / "emergence.md").read_text()
+    with pytest.raises(InvalidOptionError, match="METRIC=THRESHOLD"):
+        analyze(df, forecast="brier_score=0.1")
+    with pytest.raises(InvalidOptionError, match=r"\(0, 1\)"):
+        analyze(df, forecast="exact_match=2")

@@ -24,6 +24,7 @@ import polars as pl
 from rescore import settings as st
 from rescore.emergence.aggregate import ENGINE, Aggregated, aggregate
 from rescore.emergence.curves import score_curves, side_by_side
+from rescore.emergence.forecast import forecasts, parse_forecast
 from rescore.emergence.inputs import Source, read_scores, resolve_metrics
 from rescore.emergence.mirage import mirage_predictions
 from rescore.emergence.result import EmergenceReport, MetricColumn
@@ -264,6 +265,7 @@ def analyze(
 ('token_edit_distance', 3.0, '', 'smooth')]
     """
     s = st.build(EmergenceSettings, settings, overrides)
+    parse_forecast(s.forecast)
     lf = read_scores(data)
     cols = _resolve_columns(lf.collect_schema(), s)
     agg = aggregate(
@@ -304,6 +306,23 @@ def analyze(
         [*cols.curve_keys, "metric", "scale", s.model_col], nulls_last=True
     )
     mirage, power, mirage_skipped = _mirage(lf, agg, models, cols, s)
+    forecast = None
+    if s.forecast:
+        found = forecasts(
+            lf,
+            models,
+            keys=cols.keys,
+            curve_keys=cols.curve_keys,
+            targets=s.forecast,
+            length_col=s.length_col,
+            n_boot=s.n_boot,
+            seed=s.seed,
+            confidence=s.confidence,
+        )
+        if isinstance(found, str):
+            agg.notes.append(f"forecast skipped: {found}")
+        else:
+            forecast = found
     resolved: dict[str, Any] = {
         "input_kind": agg.input_kind,
         "metrics": [
@@ -324,6 +343,7 @@ def analyze(
         mirage=mirage,
         power_law=power,
         metrics=list(cols.metrics),
+        forecast=forecast,
         keys=cols.keys,
         curve_keys=cols.curve_keys,
         settings=s,

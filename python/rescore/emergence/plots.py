@@ -110,6 +110,29 @@ def plot_task(
     return paths
 
 
+def _draw_forecast(ax: Axes, report: EmergenceReport, key: tuple[Any, ...], metric: str) -> None:
+    """The forecast crossings (all models, and the back-test) as vertical lines with bands."""
+    if report.forecast is None:
+        return
+    rows = report.forecast.filter(pl.col("metric") == metric)
+    for row in rows.iter_rows(named=True):
+        if tuple(row[k] for k in report.curve_keys) != tuple(key):
+            continue
+        ax.axhline(row["threshold"], color="grey", linewidth=0.6, linestyle=":")
+        if row["forecast_scale"] is None:
+            continue
+        style = "-" if row["fit_on"] == "all" else "--"
+        ax.axvline(
+            row["forecast_scale"],
+            color="purple",
+            linestyle=style,
+            linewidth=0.9,
+            label=f"forecast ({row['fit_on']} models)",
+        )
+        if row["ci_low"] is not None:
+            ax.axvspan(row["ci_low"], row["ci_high"], color="purple", alpha=0.08)
+
+
 def plot_mirage(
     report: EmergenceReport, directory: Path, formats: Sequence[str] = ("png", "svg")
 ) -> list[Path]:
@@ -142,6 +165,7 @@ def plot_mirage(
             ax.plot(x, part[predicted].to_numpy(), "s--", label="predicted from per-model p")
             if fitted is not None and part[fitted].null_count() < part.height:
                 ax.plot(x, part[fitted].to_numpy(), ":", label="predicted from power-law fit")
+            _draw_forecast(ax, report, key, metric)
             _label_scale(ax, axis_name)
             source = str(part["p_source"][0])
             note = " (p estimated from it)" if metric in source else ""

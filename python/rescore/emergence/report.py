@@ -8,6 +8,7 @@
   mirage flag;
 - ``models.csv``: where each model sits on the scale axis, unplaced models included;
 - ``mirage.csv`` and ``power_law.csv`` when the mirage model could run;
+- ``forecast.csv`` when forecasts were asked for (``--forecast exact_match=0.5``);
 - ``summary.json``: the settings (``EmergenceSettings.to_dict()``), what the run resolved from
   the data, notes, the reason-code glossary and the list of files;
 - ``plots/``: PNG and SVG figures when matplotlib is installed (the ``plot`` extra).
@@ -26,6 +27,7 @@ import polars as pl
 
 from rescore.emergence.curves import INFINITE, REASONS
 from rescore.emergence.result import EmergenceReport
+from rescore.emergence.scale import format_count
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -110,6 +112,17 @@ def emergence_markdown(report: EmergenceReport) -> str:
         "",
         markdown_table(report.side_by_side),
     ]
+    if report.forecast is not None and report.forecast.height:
+        parts += [
+            "",
+            "## Forecast and back-test",
+            "",
+            "The scale at which the fitted per-token law reaches each threshold, fitted on all "
+            "models and on the smallest ones only (the back-test: `within_ci` says whether the "
+            "observed crossing among the larger models falls in its interval).",
+            "",
+            markdown_table(report.forecast),
+        ]
     if report.notes:
         parts += ["", "## Notes", "", *[f"- {n}" for n in report.notes]]
     used = sorted({r for r in report.emergence["reason"].to_list() if r})
@@ -155,6 +168,23 @@ def print_table(report: EmergenceReport, console: Console | None = None) -> None
             f"[bold]mirage signature[/bold] ({where}): emergent under {row['emergent_under']}, "
             f"smooth under {row['smooth_under']}"
         )
+    if report.forecast is not None:
+        for row in report.forecast.iter_rows(named=True):
+            where = ", ".join(f"{k}={row[k]}" for k in [*groups, "family"])
+            ci = (
+                ""
+                if row["ci_low"] is None
+                else f" [{format_count(row['ci_low'])}, {format_count(row['ci_high'])}]"
+            )
+            check = ""
+            if row["observed_crossing"] is not None:
+                verdict = "inside" if row["within_ci"] else "outside"
+                check = f"; observed {format_count(row['observed_crossing'])} ({verdict})"
+            console.print(
+                f"[bold]forecast[/bold] ({where}) {row['metric']}={row['threshold']:g} from "
+                f"{row['fit_on']} models: {format_count(row['forecast_scale']) or 'never'}"
+                f"{ci}{check}"
+            )
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
 
@@ -203,6 +233,8 @@ def write_report(
         save(report.mirage, "mirage", ("csv",))
     if report.power_law is not None:
         save(report.power_law, "power_law", ("csv",))
+    if report.forecast is not None:
+        save(report.forecast, "forecast", ("csv",))
 
     notes = list(report.notes)
     if plots:

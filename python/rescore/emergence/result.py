@@ -62,6 +62,8 @@ class EmergenceReport:
     """Point keys: model column, task column, grouping columns."""
     curve_keys: list[str]
     """Curve keys: task column, grouping columns, ``family``."""
+    forecast: pl.DataFrame | None = None
+    """The forecasts asked for with ``forecast`` and their back-tests (``None``: none asked)."""
     settings: EmergenceSettings = field(default_factory=EmergenceSettings)
     """The settings used (``summary.json`` records their ``to_dict()``)."""
     resolved: dict[str, Any] = field(default_factory=dict)

@@ -122,6 +122,11 @@ class EmergenceSettings:
         "'emergent' when the score is at least this times n_models - 1 (a straight line's "
         "score): rescore's convention.",
     )
+    forecast: tuple[str, ...] = st.setting(
+        (),
+        "METRIC=THRESHOLD (e.g. exact_match=0.5): the scale at which the per-token law says the "
+        "metric reaches THRESHOLD, with an interval and a back-test on the smaller models.",
+    )
     length_col: str | None = st.setting(
         None, "Target length column for the mirage model (default: target_length, ...)."
     )
