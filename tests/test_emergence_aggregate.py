@@ -98,6 +98,7 @@ def test_replicates_averaged_first_per_example() -> None:
     assert row["n"] == 3  # examples, after averaging each over the seeds
     assert row["n_replicates"] == 2
     assert row["replicate_std"] == pytest.approx(np.std([2 / 3, 1 / 3], ddof=1))
+    assert row["resolution"] == pytest.approx(1 / 6)  # 3 examples x 2 samples: steps of 1/6
 
 
 def test_replicates_without_example_ids_are_strata() -> None:

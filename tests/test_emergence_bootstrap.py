@@ -9,6 +9,7 @@ resamples each.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -43,7 +44,7 @@ def _family(seed: int, n_examples: int = 500) -> pl.DataFrame:
     )
 
 
-def _interval(df: pl.DataFrame, **options: object) -> tuple[float, float, str]:
+def _interval(df: pl.DataFrame, **options: Any) -> tuple[float, float, str]:
     row = analyze(df, n_boot=300, **options).emergence.row(0, named=True)
     low = -math.inf if row["emergence_ci_low"] is None else row["emergence_ci_low"]
     high = math.inf if row["emergence_ci_high"] is None else row["emergence_ci_high"]

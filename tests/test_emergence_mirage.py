@@ -273,6 +273,7 @@ def test_forecast_back_test_covers_the_true_crossing() -> None:
     family = {f"s-{100 * 2**i}m": 1e8 * 2**i for i in range(8)}
     c, alpha, lengths = 2e8, -0.7, [5, 10, 20]
     p_star = target_p("exact_match", 0.5, np.array(lengths, dtype=np.float64))
+    assert p_star is not None
     truth = c * (-np.log(p_star)) ** (1 / alpha)
     assert 1e9 < truth < 12.8e9  # beyond the fitted models, within the family
     covered = checked = 0

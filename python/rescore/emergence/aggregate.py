@@ -521,6 +521,14 @@ def aggregate(
 
     if rep_stats is not None:
         points = points.join(rep_stats, on=[*keys, "metric"], how="left", nulls_equal=True)
+        if has_doc:
+            # Each example's value is a rate over k samples: the mean moves in steps of
+            # 1 / (n k), the finer resolution that repeated sampling buys (Hu et al. 2023).
+            points = points.with_columns(
+                (pl.col("resolution") / pl.col("n_replicates").fill_null(1).clip(1, None)).alias(
+                    "resolution"
+                )
+            )
     elif resolved == "runs":
         points = points.with_columns(
             pl.col("n").alias("n_replicates"),
