@@ -8,8 +8,10 @@ follow one without the others.
 3. :func:`_place`: put every model on the scale axis;
 4. :func:`_curve_points`: drop (task, metric) pairs without any value, attach the placement;
 5. :func:`~rescore.emergence.curves.score_curves`: score every curve;
-6. :func:`_mirage`: the mirage model, when the data allow it;
-7. :func:`_notes`: what the user should know.
+6. :func:`_views`: the newer views of scale (per-example correlation, the loss axis,
+   resolution), as columns of the emergence table (:mod:`~rescore.emergence.views`);
+7. :func:`_mirage`: the mirage model, when the data allow it;
+8. :func:`_notes`: what the user should know.
 """
 
 from __future__ import annotations
@@ -30,12 +32,23 @@ from rescore.emergence.mirage import mirage_predictions
 from rescore.emergence.result import EmergenceReport, MetricColumn
 from rescore.emergence.scale import place_models, read_sizes_file
 from rescore.emergence.settings import EmergenceSettings
+from rescore.emergence.views import (
+    add_views,
+    default_chances,
+    example_correlations,
+    loss_view,
+    model_losses,
+    parse_chance,
+    resolution_view,
+    summarise_examples,
+)
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
 CURVE_COLUMNS = (
     "scale",
     "params",
     "flops",
+    "loss",
     "metric",
     "mean",
     "se",
@@ -161,6 +174,69 @@ def _curve_points(
     return points, empty
 
 
+@dataclass(frozen=True)
+class _Views:
+    emergence: pl.DataFrame
+    points: pl.DataFrame
+    """The curve points with each model's ``loss`` (null when no loss is known)."""
+    examples: pl.DataFrame | None
+    loss_source: str | None
+    notes: list[str]
+
+
+def _views(
+    lf: pl.LazyFrame,
+    agg: Aggregated,
+    models: pl.DataFrame,
+    points: pl.DataFrame,
+    emergence: pl.DataFrame,
+    cols: _Columns,
+    s: EmergenceSettings,
+    continuous: dict[str, bool],
+) -> _Views:
+    """Per-example correlation, the loss axis and resolution, as emergence-table columns."""
+    notes: list[str] = []
+    parts: list[pl.DataFrame] = []
+    model_col = cols.keys[0]
+    examples = None
+    has_doc = s.doc_col is not None and s.doc_col in lf.collect_schema()
+    if agg.input_kind == "examples" and has_doc:
+        assert s.doc_col is not None  # for mypy: has_doc checks it
+        examples = example_correlations(
+            lf,
+            models,
+            cols.metrics,
+            keys=cols.keys,
+            curve_keys=cols.curve_keys,
+            doc_col=s.doc_col,
+            null_values=s.null_values,
+        )
+        parts.append(
+            summarise_examples(
+                examples,
+                cols.curve_keys,
+                min_models=s.min_models,
+                smooth_correlation=s.smooth_correlation,
+            )
+        )
+    elif agg.input_kind == "examples":
+        notes.append(f"per-example correlation skipped: no example id column `{s.doc_col}`")
+    found = model_losses(lf, model_col, s.loss_col)
+    loss_source = None
+    if found is None:
+        points = points.with_columns(pl.lit(None, pl.Float64).alias("loss"))
+    else:
+        losses, loss_source = found
+        points = points.join(losses, on=model_col, how="left")
+        chances = default_chances(lf, cols.metrics, continuous, s.task_col, parse_chance(s.chance))
+        directions = {m.name: m.higher_is_better for m in cols.metrics}
+        parts.append(loss_view(points, chances, curve_keys=cols.curve_keys, directions=directions))
+    parts.append(resolution_view(points, cols.curve_keys, continuous))
+    return _Views(
+        add_views(emergence, parts, cols.curve_keys), points, examples, loss_source, notes
+    )
+
+
 def _mirage(
     lf: pl.LazyFrame, agg: Aggregated, models: pl.DataFrame, cols: _Columns, s: EmergenceSettings
 ) -> tuple[pl.DataFrame | None, pl.DataFrame | None, str | None]:
@@ -266,6 +342,7 @@ def analyze(
     """
     s = st.build(EmergenceSettings, settings, overrides)
     parse_forecast(s.forecast)
+    parse_chance(s.chance)
     lf = read_scores(data)
     cols = _resolve_columns(lf.collect_schema(), s)
     agg = aggregate(
@@ -302,7 +379,10 @@ def analyze(
         min_models=s.min_models,
         emergent_threshold=s.emergent_threshold,
     )
-    curves = points.select(*cols.curve_keys, s.model_col, *CURVE_COLUMNS).sort(
+    views = _views(lf, agg, models, points, emergence, cols, s, continuous)
+    emergence = views.emergence
+    agg.notes.extend(views.notes)
+    curves = views.points.select(*cols.curve_keys, s.model_col, *CURVE_COLUMNS).sort(
         [*cols.curve_keys, "metric", "scale", s.model_col], nulls_last=True
     )
     mirage, power, mirage_skipped = _mirage(lf, agg, models, cols, s)
@@ -334,6 +414,7 @@ def analyze(
             }
             for m in cols.metrics
         ],
+        "loss": views.loss_source,
     }
     return EmergenceReport(
         emergence=emergence,
@@ -344,6 +425,7 @@ def analyze(
         power_law=power,
         metrics=list(cols.metrics),
         forecast=forecast,
+        examples=views.examples,
         keys=cols.keys,
         curve_keys=cols.curve_keys,
         settings=s,

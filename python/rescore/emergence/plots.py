@@ -5,6 +5,12 @@
 - ``mirage_<task>_<family>.png/.svg``: observed exact match and token edit distance with their
   intervals, next to the mirage model's predictions.
 - ``summary.png/.svg``: the emergence score of every curve, by metric, with intervals.
+- ``examples_<task>.png/.svg``: per metric, the distribution of the per-example correlations
+  with scale, a line per family (the ``smooth_correlation`` threshold dashed).
+- ``loss_<task>.png/.svg``: per metric, the curves against each model's loss (falling loss to
+  the right), with the chance level and the loss at which the metric leaves it.
+- ``resolution_<task>.png/.svg``: all-or-nothing curves with repeated samples on a log axis,
+  with the ``1 / n`` floor one sample per example could resolve.
 
 Only the object-oriented API is used (``matplotlib.figure.Figure``), never ``pyplot``: no
 global state, no GUI backend, safe in servers and tests.
@@ -239,6 +245,161 @@ def plot_summary(
     return _save(fig, directory, "summary", formats)
 
 
+def _by_task(frame: pl.DataFrame, groups: Sequence[str]) -> dict[tuple[Any, ...], pl.DataFrame]:
+    return frame.partition_by(list(groups), as_dict=True, maintain_order=True)
+
+
+def plot_examples(
+    report: EmergenceReport, directory: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Histograms of the per-example correlations with scale, per task and metric."""
+    if report.examples is None or report.examples.height == 0:
+        return []
+    groups = report.curve_keys[:-1]
+    threshold = report.settings.smooth_correlation
+    bins = np.linspace(-1.0, 1.0, 21)
+    seen = report.examples.filter(pl.col("n_models") >= report.settings.min_models)
+    paths: list[Path] = []
+    for key, part in _by_task(seen, groups).items():
+        metrics = list(dict.fromkeys(part["metric"].to_list()))
+        fig = Figure(figsize=(4.2 * len(metrics), 3.4), layout="constrained")
+        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+        for ax, metric in zip(axes, metrics, strict=True):
+            sub = part.filter(pl.col("metric") == metric)
+            for fam_key, fam in sub.partition_by(
+                "family", as_dict=True, maintain_order=True
+            ).items():
+                values = fam["correlation"].drop_nulls().to_numpy()
+                constant = fam.height - values.size
+                ax.hist(
+                    values,
+                    bins=bins,
+                    histtype="step",
+                    label=f"{fam_key[0]} ({constant} of {fam.height} constant)",
+                )
+            ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
+            ax.set_xlabel("Spearman correlation of the example's score with scale")
+            ax.set_ylabel("examples")
+            ax.set_title(f"{metric}\n(positive: improving)", fontsize=10)
+            ax.legend(fontsize=8)
+        fig.suptitle(
+            "per-example correlation: "
+            + ", ".join(f"{k}={v}" for k, v in zip(groups, key, strict=True)),
+            fontsize=11,
+        )
+        paths += _save(fig, directory, _slug("examples", *key), formats)
+    return paths
+
+
+def plot_loss(
+    report: EmergenceReport, directory: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """The curves against each model's loss, with the chance level and where they leave it."""
+    data = report.curves.filter(pl.col("loss").is_not_null() & pl.col("mean").is_not_null())
+    if data.height == 0:
+        return []
+    groups = report.curve_keys[:-1]
+    rows = {
+        (*[r[k] for k in report.curve_keys], r["metric"]): r
+        for r in report.emergence.iter_rows(named=True)
+    }
+    paths: list[Path] = []
+    for key, part in _by_task(data, groups).items():
+        metrics = list(dict.fromkeys(part["metric"].to_list()))
+        fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
+        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+        for ax, metric in zip(axes, metrics, strict=True):
+            sub = part.filter(pl.col("metric") == metric)
+            for fam_key, fam in sub.partition_by(
+                "family", as_dict=True, maintain_order=True
+            ).items():
+                fam = fam.sort("loss", descending=True)
+                x = fam["loss"].to_numpy()
+                (line,) = ax.plot(x, fam["mean"].to_numpy(), marker="o", label=str(fam_key[0]))
+                lo = fam["ci_low"].to_numpy().astype(np.float64)
+                hi = fam["ci_high"].to_numpy().astype(np.float64)
+                band = np.isfinite(lo) & np.isfinite(hi)
+                if band.any():
+                    ax.fill_between(x[band], lo[band], hi[band], alpha=0.2, color=line.get_color())
+                row = rows.get((*key, fam_key[0], metric))
+                if row is not None and row["chance"] is not None:
+                    ax.axhline(row["chance"], color="grey", linestyle=":", linewidth=0.8)
+                if row is not None and row["loss_leaves_chance"] is not None:
+                    ax.axvline(
+                        row["loss_leaves_chance"],
+                        color=line.get_color(),
+                        linestyle="--",
+                        linewidth=0.8,
+                        label=f"leaves chance at loss {row['loss_leaves_chance']:.3g}",
+                    )
+            ax.invert_xaxis()
+            ax.set_xlabel("loss (falling to the right)")
+            ax.set_ylabel("mean over examples")
+            ax.set_title(metric, fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        source = report.resolved.get("loss") or "loss"
+        title = ", ".join(f"{k}={v}" for k, v in zip(groups, key, strict=True))
+        fig.suptitle(f"{title} (loss: {source})", fontsize=10)
+        paths += _save(fig, directory, _slug("loss", *key), formats)
+    return paths
+
+
+def plot_resolution(
+    report: EmergenceReport, directory: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """All-or-nothing curves with repeated samples on a log axis, with the ``1 / n`` floor."""
+    wanted = report.emergence.filter(pl.col("rates_below_1_over_n").is_not_null()).select(
+        *report.curve_keys, "metric"
+    )
+    if wanted.height == 0:
+        return []
+    data = report.curves.join(
+        wanted, on=[*report.curve_keys, "metric"], how="semi", nulls_equal=True
+    )
+    data = data.filter(pl.col("scale").is_not_null() & (pl.col("mean") > 0))
+    groups = report.curve_keys[:-1]
+    axis_name = str(report.settings.axis)
+    paths: list[Path] = []
+    for key, part in _by_task(data, groups).items():
+        metrics = list(dict.fromkeys(part["metric"].to_list()))
+        fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
+        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+        for ax, metric in zip(axes, metrics, strict=True):
+            sub = part.filter(pl.col("metric") == metric)
+            for fam_key, fam in sub.partition_by(
+                "family", as_dict=True, maintain_order=True
+            ).items():
+                fam = fam.sort("scale")
+                ax.plot(
+                    fam["scale"].to_numpy(),
+                    fam["mean"].to_numpy(),
+                    marker="o",
+                    label=str(fam_key[0]),
+                )
+            n = int(sub["n"].cast(pl.Float64).max() or 1)  # type: ignore[arg-type]
+            ax.axhline(
+                1.0 / n, color="grey", linestyle="--", linewidth=0.8, label="1/n (one sample)"
+            )
+            ax.axhline(
+                float(sub["resolution"].min() or 1.0 / n),  # type: ignore[arg-type]
+                color="grey",
+                linestyle=":",
+                linewidth=0.8,
+                label="1/(n k) (k samples)",
+            )
+            _label_scale(ax, axis_name)
+            ax.set_yscale("log")
+            ax.set_ylabel("success rate (log axis)")
+            ax.set_title(f"{metric}: per-example rates over samples", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        title = ", ".join(f"{k}={v}" for k, v in zip(groups, key, strict=True))
+        fig.suptitle(f"resolution (PassUntil): {title}", fontsize=11)
+        paths += _save(fig, directory, _slug("resolution", *key), formats)
+    return paths
+
+
 def plot_report(
     report: EmergenceReport, directory: str | Path, formats: Sequence[str] = ("png", "svg")
 ) -> list[Path]:
@@ -248,7 +409,18 @@ def plot_report(
     paths = plot_task(report, out, formats)
     paths += plot_mirage(report, out, formats)
     paths += plot_summary(report, out, formats)
+    paths += plot_examples(report, out, formats)
+    paths += plot_loss(report, out, formats)
+    paths += plot_resolution(report, out, formats)
     return paths
 
 
-__all__ = ["plot_mirage", "plot_report", "plot_summary", "plot_task"]
+__all__ = [
+    "plot_examples",
+    "plot_loss",
+    "plot_mirage",
+    "plot_report",
+    "plot_resolution",
+    "plot_summary",
+    "plot_task",
+]

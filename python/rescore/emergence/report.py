@@ -9,6 +9,8 @@
 - ``models.csv``: where each model sits on the scale axis, unplaced models included;
 - ``mirage.csv`` and ``power_law.csv`` when the mirage model could run;
 - ``forecast.csv`` when forecasts were asked for (``--forecast exact_match=0.5``);
+- ``examples.parquet``: per curve and example, the correlation of its score with scale (when
+  rows are examples with ids);
 - ``summary.json``: the settings (``EmergenceSettings.to_dict()``), what the run resolved from
   the data, notes, the reason-code glossary and the list of files;
 - ``plots/``: PNG and SVG figures when matplotlib is installed (the ``plot`` extra).
@@ -28,6 +30,7 @@ import polars as pl
 from rescore.emergence.curves import INFINITE, REASONS
 from rescore.emergence.result import EmergenceReport
 from rescore.emergence.scale import format_count
+from rescore.emergence.views import VIEW_COLUMNS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,6 +115,20 @@ def emergence_markdown(report: EmergenceReport) -> str:
         "",
         markdown_table(report.side_by_side),
     ]
+    views = [c for c in VIEW_COLUMNS if report.emergence[c].null_count() < report.emergence.height]
+    if views:
+        parts += [
+            "",
+            "## Newer views of scale",
+            "",
+            "Per-example correlation with scale (Schaeffer et al. 2024): `smooth_example_share` "
+            f"is the share of examples whose Spearman correlation is at least "
+            f"{report.settings.smooth_correlation:g}. Loss axis (Du et al. 2024; loss: "
+            f"{report.resolved.get('loss') or 'none'}): `loss_leaves_chance`. Resolution with "
+            "repeated samples (Hu et al. 2023): `rates_below_1_over_n`. See docs/emergence.md.",
+            "",
+            markdown_table(report.emergence, [*groups, "family", "metric", *views]),
+        ]
     if report.forecast is not None and report.forecast.height:
         parts += [
             "",
@@ -235,6 +252,8 @@ def write_report(
         save(report.power_law, "power_law", ("csv",))
     if report.forecast is not None:
         save(report.forecast, "forecast", ("csv",))
+    if report.examples is not None:
+        save(report.examples, "examples", ("parquet",))
 
     notes = list(report.notes)
     if plots:

@@ -47,7 +47,8 @@ class EmergenceReport:
     emergence: pl.DataFrame
     """One row per curve (task, groups, family, metric): the scores and their reason codes."""
     curves: pl.DataFrame
-    """The aggregated points: per model and metric, with family, scale, mean, interval, n."""
+    """The aggregated points: per model and metric, with family, scale, loss, mean, interval,
+    n."""
     side_by_side: pl.DataFrame
     """Per (task, groups, family): the emergence score under each metric and the mirage flag."""
     models: pl.DataFrame
@@ -64,6 +65,10 @@ class EmergenceReport:
     """Curve keys: task column, grouping columns, ``family``."""
     forecast: pl.DataFrame | None = None
     """The forecasts asked for with ``forecast`` and their back-tests (``None``: none asked)."""
+    examples: pl.DataFrame | None = None
+    """Per (curve, metric, example): the models that scored it and the Spearman correlation of
+    its score with scale, signed so positive means improving (``None``: rows are not examples
+    with ids). ``emergence`` summarises it per curve (``smooth_example_share``)."""
     settings: EmergenceSettings = field(default_factory=EmergenceSettings)
     """The settings used (``summary.json`` records their ``to_dict()``)."""
     resolved: dict[str, Any] = field(default_factory=dict)

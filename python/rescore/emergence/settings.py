@@ -130,6 +130,22 @@ class EmergenceSettings:
     length_col: str | None = st.setting(
         None, "Target length column for the mirage model (default: target_length, ...)."
     )
+    smooth_correlation: float = st.setting(
+        0.5,
+        "An example improves smoothly when the Spearman correlation of its score with scale "
+        "is at least this (smooth_example_share; rescore's convention).",
+        cli_type=click.FloatRange(-1, 1),
+    )
+    loss_col: str | None = st.setting(
+        None,
+        "A column holding each model's loss, for the loss axis (default: the mean negative "
+        "gold log-likelihood, from token_logprobs or choice_logprobs at label).",
+    )
+    chance: tuple[str, ...] = st.setting(
+        (),
+        "METRIC=VALUE: the metric's chance level on the loss axis (default: 1/choices for "
+        "all-or-nothing metrics of multiple-choice rows, else 0; none for graded metrics).",
+    )
 
     def __post_init__(self) -> None:
         """Check what the command line checks, for settings built from Python too."""
@@ -146,6 +162,9 @@ class EmergenceSettings:
             raise InvalidOptionError(msg)
         if not 0.0 < self.confidence < 1.0:
             msg = f"`confidence` must be in (0, 1), got {self.confidence}"
+            raise InvalidOptionError(msg)
+        if not -1.0 <= self.smooth_correlation <= 1.0:
+            msg = f"`smooth_correlation` must be in [-1, 1], got {self.smooth_correlation}"
             raise InvalidOptionError(msg)
         if self.clip is not None and not self.clip > 0:
             msg = f"`clip` must be positive, got {self.clip}"
