@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import rescore
 from rescore.cli import main
 from rescore.exceptions import PluginError, UnknownMetricError, UnscorableRowError
-from rescore.registry import get_metric, lookup, register_metric, unregister
+from rescore.registry import Aggregation, get_metric, lookup, register_metric, unregister
 from tests.batch_data import read_out
 from tests.plugin_package import METRIC, plugin_installed
 
@@ -290,3 +290,32 @@ def test_plugin_sees_only_rows_without_nulls_and_nulls_come_back() -> None:
         assert all_null.to_pylist() == [None, None]
     finally:
         unregister("upper_match")
+
+
+def test_emergence_reads_the_aggregation_of_the_entry(tmp_path: Path) -> None:
+    """Per-example rows are bootstrapped as means; a plugin aggregating otherwise is refused
+    there, and accepted as a table of per-model values."""
+    total = Aggregation("sum", "sum of the per-row values", lambda v: v.cast(pl.Float64).sum())
+    register_metric(
+        name="char_total",
+        higher_is_better=True,
+        continuous=True,
+        inputs="text",
+        aggregation=total,
+    )(_similarity)
+    try:
+        df = pl.read_parquet(EXAMPLE).with_columns(
+            pl.col("prediction").rescore.char_total("reference")
+        )
+        rows = df.select("model", "task", "doc_id", "char_total")
+        rows.write_parquet(tmp_path / "examples.parquet")
+        result = _run("emergence", str(tmp_path / "examples.parquet"), "--out", str(tmp_path / "a"))
+        assert result.exit_code != 0
+        assert "metric `char_total` aggregates by sum" in result.output
+
+        per_model = rows.group_by("model", "task").agg(total.expr("char_total"))
+        per_model.write_parquet(tmp_path / "runs.parquet")
+        result = _run("emergence", str(tmp_path / "runs.parquet"), "--out", str(tmp_path / "b"))
+        assert result.exit_code == 0, result.output
+    finally:
+        unregister("char_total")

@@ -108,7 +108,7 @@ def _click_type(annotation: Any, bounds: tuple[float | None, float | None]) -> t
         return _click_type(item, bounds)[0], True
     if origin is Literal:
         return click.Choice([str(v) for v in typing.get_args(base)]), False
-    if origin is not None and issubclass(origin, Mapping):  # repeated KEY=VALUE items, parsed
+    if isinstance(origin, type) and issubclass(origin, Mapping):  # repeated KEY=VALUE items, parsed
         return str, True
     if base is Path:
         return click.Path(path_type=Path), False

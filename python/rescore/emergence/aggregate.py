@@ -36,12 +36,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from rescore.catalogue import METRICS
 from rescore.emergence.inputs import clean_metrics
 from rescore.emergence.paired import MAX_PAIRED_ROWS, paired_draws, partitions, shared_partitions
 from rescore.emergence.result import MetricColumn
 from rescore.emergence.settings import BOOTSTRAPS, DEFAULT_N_BOOT, INPUT_KINDS, Bootstrap, InputKind
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
+from rescore.registry import MEAN, METRICS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -117,6 +117,20 @@ def _long(wide: pl.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pl.D
         for m in metrics
     ]
     return pl.concat(parts)
+
+
+def _check_mean_aggregation(metrics: Sequence[str]) -> None:
+    """Per-example rows are bootstrapped as means: a metric that aggregates otherwise (a
+    corpus-level score from per-row statistics) needs its per-model values instead."""
+    for metric in metrics:
+        entry = METRICS.get(metric)
+        if entry is not None and entry.aggregation != MEAN:
+            msg = (
+                f"metric `{metric}` aggregates by {entry.aggregation.name} "
+                f"({entry.aggregation.doc}), not by the mean of its rows that the emergence "
+                f"analysis bootstraps; pass a table of per-model {metric} values instead"
+            )
+            raise InvalidOptionError(msg)
 
 
 def _check_ranges(stats: pl.DataFrame, null_values: Sequence[float]) -> None:
@@ -363,6 +377,8 @@ def aggregate(
     sentinels = [float(v) for v in null_values]
     has_doc = doc_col is not None and doc_col in schema
     resolved = detect_kind(lf, keys, doc_col, replicate_col) if input_kind == "auto" else input_kind
+    if resolved == "examples":
+        _check_mean_aggregation(names)
     base = clean_metrics(
         lf.select(*keys, *([doc_col] if has_doc else []), *needed[len(keys) :], *names),
         names,

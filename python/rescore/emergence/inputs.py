@@ -16,7 +16,6 @@ from pathlib import Path
 
 import polars as pl
 
-from rescore.catalogue import METRICS
 from rescore.emergence.result import MetricColumn
 from rescore.exceptions import (
     InvalidInputError,
@@ -25,6 +24,7 @@ from rescore.exceptions import (
     UnknownMetricError,
     UnsupportedTypeError,
 )
+from rescore.registry import METRICS
 
 Source = str | Path | pl.DataFrame | pl.LazyFrame
 

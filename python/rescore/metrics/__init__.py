@@ -6,11 +6,12 @@ module holds its functions and their registry entries side by side.
 
 from __future__ import annotations
 
-from rescore.metrics.choices import brier_score, multiple_choice_grade
-
-# isort: off - import order is registration order: the default metric set and its columns.
+# Import order is registration order: the order of rescore.METRICS, of the default metric set
+# and of the output columns.
+# isort: off
 from rescore.metrics.edit_distance import char_edit_distance, token_edit_distance
 from rescore.metrics.exact_match import exact_match
+from rescore.metrics.choices import brier_score, multiple_choice_grade
 
 # isort: on
 
