@@ -107,6 +107,9 @@ def test_multiple_choice_grade_bad_rows() -> None:
 def test_null_token_inside_a_list() -> None:
     with pytest.raises(InvalidInputError, match="`references` row 1: null element at position 0"):
         rescore.token_edit_distance([[1], [2]], [[1], [None, 2]])
+    # exact_match reads token rows the same way (a null id used to compare as the buffer's 0).
+    with pytest.raises(InvalidInputError, match="`predictions` row 0: null element at position 1"):
+        rescore.exact_match([[1, None]], [[1, 0]])
 
 
 def test_uint64_ids_beyond_int64() -> None:

@@ -7,6 +7,7 @@ pub mod edit_distance;
 pub mod exact_match;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
+mod pairs;
 
 use std::sync::Arc;
 
