@@ -388,12 +388,14 @@ def mirage_predictions(
             pl.col("mean").alias(f"observed_{EXACT_MATCH}"),
             wilson_low.alias(f"{EXACT_MATCH}_ci_low"),
             wilson_high.alias(f"{EXACT_MATCH}_ci_high"),
+            pl.lit("wilson").alias(f"{EXACT_MATCH}_ci_method"),
         ),
         EDIT_DISTANCE: points.filter(pl.col("metric") == EDIT_DISTANCE).select(
             *keys,
             pl.col("mean").alias(f"observed_{EDIT_DISTANCE}"),
             pl.col("ci_low").alias(f"{EDIT_DISTANCE}_ci_low"),
             pl.col("ci_high").alias(f"{EDIT_DISTANCE}_ci_high"),
+            pl.col("ci_method").alias(f"{EDIT_DISTANCE}_ci_method"),
         ),
     }
     out = (
@@ -438,6 +440,7 @@ def mirage_predictions(
         "observed_exact_match",
         "exact_match_ci_low",
         "exact_match_ci_high",
+        "exact_match_ci_method",
         "predicted_exact_match",
         "exact_match_within_ci",
         "predicted_exact_match_fit",
@@ -448,6 +451,7 @@ def mirage_predictions(
         "observed_token_edit_distance",
         "token_edit_distance_ci_low",
         "token_edit_distance_ci_high",
+        "token_edit_distance_ci_method",
         "predicted_token_edit_distance",
         "token_edit_distance_within_ci",
     ).sort([*curve_keys, "scale", keys[0]], nulls_last=True)

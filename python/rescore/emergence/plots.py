@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from rescore.emergence.curves import INFINITE
+from rescore.emergence.mirage import EDIT_DISTANCE, EXACT_MATCH
 from rescore.emergence.result import EmergenceReport
 from rescore.emergence.scale import format_count
 
@@ -159,8 +160,8 @@ def plot_mirage(
         fig = Figure(figsize=(8.4, 3.6), layout="constrained")
         axes = fig.subplots(1, 2)
         panels = (
-            ("exact_match", "predicted_exact_match", "predicted_exact_match_fit"),
-            ("token_edit_distance", "predicted_token_edit_distance", None),
+            (EXACT_MATCH, f"predicted_{EXACT_MATCH}", f"predicted_{EXACT_MATCH}_fit"),
+            (EDIT_DISTANCE, f"predicted_{EDIT_DISTANCE}", None),
         )
         for ax, (metric, predicted, fitted) in zip(axes, panels, strict=True):
             obs = part[f"observed_{metric}"].to_numpy().astype(np.float64)
@@ -175,7 +176,8 @@ def plot_mirage(
             _label_scale(ax, axis_name)
             source = str(part["p_source"][0])
             note = " (p estimated from it)" if metric in source else ""
-            kind = "Wilson" if metric == "exact_match" else "bootstrap"
+            methods = part[f"{metric}_ci_method"].drop_nulls().unique().sort().to_list()
+            kind = "/".join(methods) or "no"
             ax.set_title(f"{metric}{note}\nobserved with 95% {kind} CI", fontsize=10)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
