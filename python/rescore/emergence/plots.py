@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,15 +86,9 @@ def plot_task(
     axis_name = str(report.settings.axis)
     paths: list[Path] = []
     for key, part in placed.partition_by(groups, as_dict=True, maintain_order=True).items():
-        metrics = list(dict.fromkeys(part["metric"].to_list()))
-        fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
-        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-        for ax, metric in zip(axes, metrics, strict=True):
-            sub = part.filter(pl.col("metric") == metric)
-            for fam_key, fam in sub.partition_by(
-                "family", as_dict=True, maintain_order=True
-            ).items():
-                family = fam_key[0]
+        fig, panels = _metric_panels(part, height=3.6)
+        for ax, metric, sub in panels:
+            for family, fam in _families(sub):
                 fam = fam.sort("scale", model_col)
                 x = fam["scale"].to_numpy()
                 y = fam["mean"].to_numpy()
@@ -247,6 +241,26 @@ def plot_summary(
     return _save(fig, directory, "summary", formats)
 
 
+def _metric_panels(
+    part: pl.DataFrame, height: float
+) -> tuple[Figure, list[tuple[Axes, str, pl.DataFrame]]]:
+    """A figure with one panel per metric of ``part`` (in order of appearance), each with the
+    rows of its metric."""
+    metrics = list(dict.fromkeys(part["metric"].to_list()))
+    fig = Figure(figsize=(4.2 * len(metrics), height), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    panels = [
+        (ax, m, part.filter(pl.col("metric") == m)) for ax, m in zip(axes, metrics, strict=True)
+    ]
+    return fig, panels
+
+
+def _families(frame: pl.DataFrame) -> Iterator[tuple[Any, pl.DataFrame]]:
+    """``(family, rows)`` per model family, in order of appearance."""
+    for key, rows in frame.partition_by("family", as_dict=True, maintain_order=True).items():
+        yield key[0], rows
+
+
 def _by_task(frame: pl.DataFrame, groups: Sequence[str]) -> dict[tuple[Any, ...], pl.DataFrame]:
     return frame.partition_by(list(groups), as_dict=True, maintain_order=True)
 
@@ -259,25 +273,20 @@ def plot_examples(
         return []
     groups = report.curve_keys[:-1]
     threshold = report.settings.smooth_correlation
-    bins = np.linspace(-1.0, 1.0, 21)
+    bins = np.linspace(-1.0, 1.0, 21).tolist()
     seen = report.examples.filter(pl.col("n_models") >= report.settings.min_models)
     paths: list[Path] = []
     for key, part in _by_task(seen, groups).items():
-        metrics = list(dict.fromkeys(part["metric"].to_list()))
-        fig = Figure(figsize=(4.2 * len(metrics), 3.4), layout="constrained")
-        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-        for ax, metric in zip(axes, metrics, strict=True):
-            sub = part.filter(pl.col("metric") == metric)
-            for fam_key, fam in sub.partition_by(
-                "family", as_dict=True, maintain_order=True
-            ).items():
+        fig, panels = _metric_panels(part, height=3.4)
+        for ax, metric, sub in panels:
+            for family, fam in _families(sub):
                 values = fam["correlation"].drop_nulls().to_numpy()
                 constant = fam.height - values.size
                 ax.hist(
                     values,
                     bins=bins,
                     histtype="step",
-                    label=f"{fam_key[0]} ({constant} of {fam.height} constant)",
+                    label=f"{family} ({constant} of {fam.height} constant)",
                 )
             ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
             ax.set_xlabel("Spearman correlation of the example's score with scale")
@@ -307,23 +316,18 @@ def plot_loss(
     }
     paths: list[Path] = []
     for key, part in _by_task(data, groups).items():
-        metrics = list(dict.fromkeys(part["metric"].to_list()))
-        fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
-        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-        for ax, metric in zip(axes, metrics, strict=True):
-            sub = part.filter(pl.col("metric") == metric)
-            for fam_key, fam in sub.partition_by(
-                "family", as_dict=True, maintain_order=True
-            ).items():
+        fig, panels = _metric_panels(part, height=3.6)
+        for ax, metric, sub in panels:
+            for family, fam in _families(sub):
                 fam = fam.sort("loss", descending=True)
                 x = fam["loss"].to_numpy()
-                (line,) = ax.plot(x, fam["mean"].to_numpy(), marker="o", label=str(fam_key[0]))
+                (line,) = ax.plot(x, fam["mean"].to_numpy(), marker="o", label=str(family))
                 lo = fam["ci_low"].to_numpy().astype(np.float64)
                 hi = fam["ci_high"].to_numpy().astype(np.float64)
                 band = np.isfinite(lo) & np.isfinite(hi)
                 if band.any():
                     ax.fill_between(x[band], lo[band], hi[band], alpha=0.2, color=line.get_color())
-                row = rows.get((*key, fam_key[0], metric))
+                row = rows.get((*key, family, metric))
                 if row is not None and row["chance"] is not None:
                     ax.axhline(row["chance"], color="grey", linestyle=":", linewidth=0.8)
                 if row is not None and row["loss_leaves_chance"] is not None:
@@ -364,20 +368,15 @@ def plot_resolution(
     axis_name = str(report.settings.axis)
     paths: list[Path] = []
     for key, part in _by_task(data, groups).items():
-        metrics = list(dict.fromkeys(part["metric"].to_list()))
-        fig = Figure(figsize=(4.2 * len(metrics), 3.6), layout="constrained")
-        axes = fig.subplots(1, len(metrics), squeeze=False)[0]
-        for ax, metric in zip(axes, metrics, strict=True):
-            sub = part.filter(pl.col("metric") == metric)
-            for fam_key, fam in sub.partition_by(
-                "family", as_dict=True, maintain_order=True
-            ).items():
+        fig, panels = _metric_panels(part, height=3.6)
+        for ax, metric, sub in panels:
+            for family, fam in _families(sub):
                 fam = fam.sort("scale")
                 ax.plot(
                     fam["scale"].to_numpy(),
                     fam["mean"].to_numpy(),
                     marker="o",
-                    label=str(fam_key[0]),
+                    label=str(family),
                 )
             n = int(sub["n"].cast(pl.Float64).max() or 1)  # type: ignore[arg-type]
             ax.axhline(
