@@ -16,6 +16,8 @@ from rich.console import Console
 from rescore.batch.job import score
 from rescore.batch.progress import print_summary
 from rescore.batch.settings import ScoreSettings
+from rescore.batch.spec import parse_options
+from rescore.exceptions import InvalidOptionError
 from rescore.registry import METRICS, Metric, builtin_metrics
 from rescore.registry.entry import TOKENIZER_OPTION
 from rescore.settings import click_options, from_cli
@@ -62,12 +64,15 @@ def _aliases() -> dict[str, tuple[str, str]]:
     }
 
 
+def _param_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
 def _alias_options(command: Any) -> Any:
     for flag, (metric, option) in _aliases().items():
-        param = flag.lstrip("-").replace("-", "_")
         command = click.option(
             flag,
-            param,
+            _param_name(flag),
             default=None,
             help=f"Deprecated: same as --option {metric}.{option}=VALUE.",
         )(command)
@@ -129,13 +134,10 @@ def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: An
 
 def _with_aliases(params: dict[str, Any]) -> dict[str, Any]:
     """Fold deprecated option flags (``--brier-convention X``) into ``--option``."""
-    from rescore.batch.spec import parse_options
-    from rescore.exceptions import InvalidOptionError
-
     params = dict(params)
     options = parse_options(params.pop("options", ()) or ())
     for flag, (metric, option) in _aliases().items():
-        value = params.pop(flag.lstrip("-").replace("-", "_"), None)
+        value = params.pop(_param_name(flag), None)
         if value is None:
             continue
         given = options.get(metric, {}).get(option, value)

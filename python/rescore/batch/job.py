@@ -133,7 +133,7 @@ def _read_types(
                     t = pa.string()
                 types[col] = t
             else:
-                types[col] = ROLE_TYPES[role] if role != "label" else pa.int64()
+                types[col] = ROLE_TYPES[role]
     return types
 
 

@@ -33,12 +33,12 @@ from rescore.batch.spec import (
     Role,
     ScoreSpec,
     metric_roles,
-    reads_tokens,
 )
 from rescore.batch.tokenize import encode, load_hf_tokenizer
 from rescore.exceptions import InvalidInputError, PluginError, UnscorableRowError
 from rescore.registry import ensure_registered
 from rescore.registry.entry import TOKENIZER_OPTION
+from rescore.registry.roles import TOKEN_ROLES
 
 ERROR_COLUMN = {"choices": lm_eval.ERROR_CHOICES, "sequences": lm_eval.ERROR_TEXT}
 ERROR_COLUMN["text"] = lm_eval.ERROR_TEXT
@@ -80,14 +80,14 @@ def _kernel_kwargs(metric: MetricSpec, spec: ScoreSpec, a: Role) -> dict[str, An
     opts = dict(metric.options)
     if metric.entry.tokenizes:  # the job's tokenizer, not an option: rules go to the kernel
         opts.pop(TOKENIZER_OPTION, None)
-        if not reads_tokens(a) and spec.tokenizer.kind in ("whitespace", "characters"):
+        if a not in TOKEN_ROLES and spec.tokenizer.kind in ("whitespace", "characters"):
             opts[TOKENIZER_OPTION] = spec.tokenizer.kind
     return opts
 
 
 def _hf_encoded(metric: MetricSpec, spec: ScoreSpec, a: Role) -> bool:
     """Whether this metric reads text through a Hugging Face tokenizer (ids made here)."""
-    return metric.entry.tokenizes and spec.tokenizer.kind == "hf" and not reads_tokens(a)
+    return metric.entry.tokenizes and spec.tokenizer.kind == "hf" and a not in TOKEN_ROLES
 
 
 def _inputs(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from rescore.batch.readers import Format
 from rescore.batch.spec import ON_ERROR_MODES, OnErrorMode, parse_options
+from rescore.exceptions import InvalidOptionError
 from rescore.registry import DEFAULT_COLUMNS, Role
 from rescore.settings import setting
 
@@ -135,8 +136,6 @@ class ScoreSettings:
     progress: bool = setting(False, "Show a progress bar (on a terminal only).", cli=False)
 
     def __post_init__(self) -> None:
-        from rescore.exceptions import InvalidOptionError
-
         if self.on_error not in ON_ERROR_MODES:
             msg = f"on_error must be one of {', '.join(ON_ERROR_MODES)}, got {self.on_error!r}"
             raise InvalidOptionError(msg)

@@ -27,7 +27,6 @@ from rescore.registry import (
     builtin_metrics,
     get_metric,
 )
-from rescore.registry.roles import TOKEN_ROLES
 
 OnErrorMode = Literal["raise", "null", "skip"]
 ON_ERROR_MODES: tuple[OnErrorMode, ...] = ("raise", "null", "skip")
@@ -285,11 +284,6 @@ def metric_roles(
     return entry.roles(present, token_ids=tokenizer.kind == "ids")
 
 
-def reads_tokens(role: Role) -> bool:
-    """Whether a column playing ``role`` holds token-id lists (not text)."""
-    return role in TOKEN_ROLES
-
-
 def applicable_metrics(columns: ColumnMap, tokenizer: TokenizerSpec) -> list[str]:
     """Built-in metrics whose input columns are all mapped (the default ``--metrics``).
 
@@ -346,6 +340,5 @@ __all__ = [
     "metric_roles",
     "parse_option_value",
     "parse_options",
-    "reads_tokens",
     "resolve_columns",
 ]

@@ -23,9 +23,7 @@ from rescore.registry.lookup import (
     ensure_registered,
     get_metric,
     load_plugins,
-    plugin_names,
     register,
-    registered,
     unregister,
 )
 from rescore.registry.options import RUNTIME_KEYWORDS, Option, options_from_signature
@@ -62,9 +60,7 @@ __all__ = [
     "get_metric",
     "load_plugins",
     "options_from_signature",
-    "plugin_names",
     "register",
     "register_metric",
-    "registered",
     "unregister",
 ]

@@ -11,7 +11,6 @@ sources is an error naming both.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import importlib.metadata
 from collections.abc import Iterable, Iterator, Mapping
@@ -83,16 +82,10 @@ def _load(ep: importlib.metadata.EntryPoint) -> None:
         _SOURCE.reset(token)
 
 
-def load_plugins(name: str | None = None) -> None:
-    """Import the entry points named ``name`` (all of them when ``None``)."""
+def load_plugins() -> None:
+    """Import every installed entry point of the group."""
     for ep in _entry_points():
-        if name is None or ep.name == name:
-            _load(ep)
-
-
-def plugin_names() -> list[str]:
-    """Names of the metrics installed packages declare (without importing them)."""
-    return [ep.name for ep in _entry_points()]
+        _load(ep)
 
 
 def get_metric(name: str) -> Metric:
@@ -100,12 +93,12 @@ def get_metric(name: str) -> Metric:
     entry = _ENTRIES.get(name)
     if entry is not None:
         return entry
-    load_plugins(name)
-    if name not in _ENTRIES:  # an entry point may register a metric under another name
-        load_plugins()
-    entry = _ENTRIES.get(name)
-    if entry is not None:
-        return entry
+    installed = _entry_points()
+    # the entry point named like the metric first; the others only if it does not register it
+    for ep in sorted(installed, key=lambda ep: ep.name != name):
+        _load(ep)
+        if name in _ENTRIES:
+            return _ENTRIES[name]
     builtins = ", ".join(n for n, e in _ENTRIES.items() if e.builtin)
     plugins = ", ".join(f"{n} ({e.source})" for n, e in _ENTRIES.items() if not e.builtin)
     msg = f"unknown metric {name!r}; built-in metrics: {builtins}; plugins: {plugins or 'none'}"
@@ -117,18 +110,6 @@ def ensure_registered(entries: Iterable[Metric]) -> None:
     for entry in entries:
         if entry.name not in _ENTRIES:
             register(entry)
-
-
-@contextlib.contextmanager
-def registered(*entries: Metric) -> Iterator[None]:
-    """Register ``entries`` for the duration of a ``with`` block (tests, notebooks)."""
-    for e in entries:
-        register(e)
-    try:
-        yield
-    finally:
-        for e in entries:
-            unregister(e.name)
 
 
 class _Registry(Mapping[str, Metric]):
@@ -178,8 +159,6 @@ __all__ = [
     "get_metric",
     "load_plugins",
     "loading_source",
-    "plugin_names",
     "register",
-    "registered",
     "unregister",
 ]

@@ -35,12 +35,6 @@ KIND_ROLES: Mapping[InputKind, tuple[tuple[Role, Role], ...]] = {
 }
 """The role pairs each input kind can read, the preferred pair first."""
 
-KIND_DOCS: Mapping[InputKind, str] = {
-    "sequences": "predictions vs references, as text or token ids",
-    "text": "prediction vs reference strings",
-    "choices": "per-choice scores or probabilities vs the gold label",
-}
-
 DEFAULT_COLUMNS: Mapping[Role, tuple[str, ...]] = {
     "prediction": ("prediction", "predictions", "pred", "response", "output", "generation"),
     "reference": ("reference", "references", "target", "answer", "gold_text"),
@@ -74,7 +68,6 @@ TOKEN_ROLES: frozenset[Role] = frozenset({"prediction_ids", "reference_ids"})
 __all__ = [
     "DEFAULT_COLUMNS",
     "INPUT_KINDS",
-    "KIND_DOCS",
     "KIND_ROLES",
     "ROLES",
     "ROLE_TYPES",
