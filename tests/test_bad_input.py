@@ -154,3 +154,14 @@ def test_invalid_utf8_cannot_reach_the_kernels() -> None:
         pa.array([b"\xff\xfe"], pa.binary()).cast(pa.string())
     with pytest.raises(UnsupportedTypeError, match=r"(?i)binary"):
         rescore.exact_match(pa.array([b"\xff"], pa.binary()), pa.array([b"\xff"], pa.binary()))
+
+
+def test_polars_namespace_takes_the_runtime_keywords() -> None:
+    """``on_error`` and ``workers`` reach the function from the namespace, as from a call."""
+    import polars as pl
+
+    df = pl.DataFrame({"p": [[0.5, 0.5], [0.9, 0.9]], "y": [0, 1]})
+    with pytest.raises(InvalidInputError, match="row 1"):
+        df.select(pl.col("p").rescore.brier_score("y"))
+    out = df.select(pl.col("p").rescore.brier_score("y", on_error="null", workers=1))
+    assert out["brier_score"].to_list() == [0.5, None]

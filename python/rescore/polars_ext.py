@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from rescore._arrow import to_pyarrow
-from rescore.registry import get_metric
+from rescore.registry import RUNTIME_KEYWORDS, get_metric
 
 _A, _B = "__rescore_a", "__rescore_b"
 
@@ -41,12 +41,13 @@ def _polars_dtype(arrow_type: pa.DataType) -> pl.DataType:
 def metric_expr(name: str, left: pl.Expr, right: pl.Expr | str, **options: Any) -> pl.Expr:
     """The expression computing metric ``name`` of ``left`` against ``right``."""
     entry = get_metric(name)
+    runtime = {k: options.pop(k) for k in RUNTIME_KEYWORDS if k in options}  # workers, on_error
     checked = entry.check_options(options)
     dtype = _polars_dtype(entry.arrow_type(checked))
     function = entry.function
 
     def batch(s: pl.Series) -> pl.Series:
-        out = function(s.struct.field(_A), s.struct.field(_B), **checked)
+        out = function(s.struct.field(_A), s.struct.field(_B), **runtime, **checked)
         if isinstance(out, pl.Series):  # the kernels answer polars in kind
             return out.alias(name)
         return pl.Series(name, to_pyarrow(out, name))
