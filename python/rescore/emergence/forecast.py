@@ -34,6 +34,7 @@ from rescore.emergence.aggregate import ENGINE
 from rescore.emergence.mirage import EDIT_DISTANCE, EXACT_MATCH, target_length_expr
 from rescore.emergence.paired import weight_chunks
 from rescore.exceptions import InvalidOptionError
+from rescore.registry import get_metric
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -64,11 +65,17 @@ def parse_forecast(items: Iterable[str]) -> tuple[str, ...]:
                 f"{', '.join(FORECASTABLE)} (the metrics the per-token law predicts)"
             )
             raise InvalidOptionError(msg)
-        if metric == EXACT_MATCH and not 0.0 < threshold < 1.0:
-            msg = f"forecast {item!r}: an exact-match threshold must be in (0, 1)"
+        low, high = get_metric(metric).range  # the bounds are never reached by the law
+        if (low is not None and threshold <= low) or (high is not None and threshold >= high):
+            bounds = f"({_bound(low, '-inf')}, {_bound(high, 'inf')})"
+            msg = f"forecast {item!r}: a {metric} threshold must be in {bounds}"
             raise InvalidOptionError(msg)
         out.append(f"{metric}={threshold:g}")
     return tuple(out)
+
+
+def _bound(value: float | None, unbounded: str) -> str:
+    return unbounded if value is None else f"{value:g}"
 
 
 def target_p(metric: str, threshold: float, lengths: FloatArray) -> float | None:
@@ -212,7 +219,9 @@ def forecasts(
                 crossing = (
                     None
                     if seen is None
-                    else _observed_crossing(scale, seen, threshold, metric == EXACT_MATCH)
+                    else _observed_crossing(
+                        scale, seen, threshold, get_metric(metric).higher_is_better
+                    )
                 )
                 row["observed_crossing"] = crossing
                 row["within_ci"] = (
