@@ -37,7 +37,8 @@ Examples:
 
 def _metric_help(entry: Metric) -> str:
     where = "" if entry.builtin else f" [{entry.source}]"
-    lines = [f"  {entry.name} ({entry.direction} is better, {entry.inputs}){where}"]
+    default = ", default set" if entry.default else ""
+    lines = [f"  {entry.name} ({entry.direction} is better, {entry.inputs}{default}){where}"]
     lines += [f"      {o.describe()}" for o in entry.options if not _job_owned(entry, o.name)]
     return "\n".join(lines)
 

@@ -36,7 +36,7 @@ class ScoreSettings:
     metrics: tuple[str, ...] = setting(
         (),
         "Metrics to compute, comma-separated or repeated (built-ins and plugins). "
-        "Default: every built-in metric whose input columns exist.",
+        "Default: the default set (marked below) where its input columns exist.",
         short="-m",
         show_default=False,
     )

@@ -285,13 +285,13 @@ def metric_roles(
 
 
 def applicable_metrics(columns: ColumnMap, tokenizer: TokenizerSpec) -> list[str]:
-    """Built-in metrics whose input columns are all mapped (the default ``--metrics``).
-
-    Plugins run when named: installing a package must not change what a command computes.
-    """
+    """The default metric set's metrics whose input columns are all mapped (the default
+    ``--metrics``; see :attr:`rescore.registry.Metric.default`)."""
     out = []
-    for name in builtin_metrics():
-        a, b = metric_roles(name, columns, tokenizer)
+    for name, entry in builtin_metrics().items():
+        if not entry.default:
+            continue
+        a, b = metric_roles(entry, columns, tokenizer)
         if columns.role(a) is not None and columns.role(b) is not None:
             out.append(name)
     return out

@@ -106,6 +106,7 @@ def _brier_inputs(context: InputContext) -> Mapping[str, Any]:
 register(
     Metric(
         name="brier_score",
+        default=True,
         higher_is_better=False,
         inputs="choices",
         continuous=True,
@@ -127,6 +128,7 @@ register(
 register(
     Metric(
         name="multiple_choice_grade",
+        default=True,
         higher_is_better=True,
         inputs="choices",
         continuous=False,

@@ -110,6 +110,7 @@ _NORMALIZE_DOC = "none: the edit count; max: / longer length; reference: / refer
 register(
     Metric(
         name="token_edit_distance",
+        default=True,
         higher_is_better=False,
         inputs="sequences",
         continuous=True,
@@ -130,6 +131,7 @@ register(
 register(
     Metric(
         name="char_edit_distance",
+        default=True,
         higher_is_better=False,
         inputs="text",
         continuous=True,

@@ -89,6 +89,7 @@ def _patterns(regexes: Any) -> list[Any]:
 register(
     Metric(
         name="exact_match",
+        default=True,
         higher_is_better=True,
         inputs="sequences",
         continuous=False,

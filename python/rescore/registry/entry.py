@@ -68,6 +68,10 @@ class Metric:
     """Checks of option values beyond their types (e.g. that regexes compile)."""
     source: str = "rescore"
     """Where the entry comes from: ``rescore`` (built in) or the plugin's module/package."""
+    default: bool = False
+    """In the metric set a job computes when none is named (if its input columns exist). The
+    five original built-ins are; metrics added later, and plugins, run when named, so that an
+    upgrade or an installed package never changes what a command computes."""
 
     @property
     def direction(self) -> Literal["higher", "lower"]:
