@@ -15,6 +15,7 @@ use crate::error::RescoreError;
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
+use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
 
 create_exception!(
@@ -175,6 +176,38 @@ fn exact_match(
 }
 
 #[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, ignore_case=true, ignore_punctuation=true, ignore_articles=true,
+    workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // normalize_answer's steps
+fn token_f1(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    ignore_case: bool,
+    ignore_punctuation: bool,
+    ignore_articles: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = TokenF1Options {
+        ignore_case,
+        ignore_punctuation,
+        ignore_articles,
+        workers,
+        on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::token_f1(&p, &r, options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
 #[pyo3(signature = (probabilities, labels, *, convention="sum", from_logprobs=false, tolerance=crate::metrics::brier_score::DEFAULT_SUM_TOLERANCE, workers=-1, on_error="raise"))]
 #[allow(clippy::too_many_arguments)]
 fn brier_score(
@@ -234,6 +267,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
+    m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

@@ -147,6 +147,14 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "multiple_choice_grade": st.just({}),
+    "token_f1": st.fixed_dictionaries(
+        {},
+        optional={
+            "ignore_case": st.sampled_from([True, False, 1]),
+            "ignore_punctuation": st.booleans(),
+            "ignore_articles": st.sampled_from([True, False, "no"]),
+        },
+    ),
     "fuzz_plugin": st.fixed_dictionaries({}, optional={"scale": FLOATS}),
 }
 COMMON = st.fixed_dictionaries(
@@ -281,6 +289,7 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("exact_match", ["a", "b"]),
         ("brier_score", [0, 1]),
         ("multiple_choice_grade", [0, 1]),
+        ("token_f1", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

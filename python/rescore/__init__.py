@@ -17,6 +17,7 @@ from rescore.metrics import (
     exact_match,
     multiple_choice_grade,
     token_edit_distance,
+    token_f1,
 )
 from rescore.registry import METRICS, Metric, get_metric, register_metric
 
@@ -45,4 +46,5 @@ __all__ = [
     "registry",
     "score",
     "token_edit_distance",
+    "token_f1",
 ]

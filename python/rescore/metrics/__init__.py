@@ -12,6 +12,7 @@ from __future__ import annotations
 from rescore.metrics.edit_distance import char_edit_distance, token_edit_distance
 from rescore.metrics.exact_match import exact_match
 from rescore.metrics.choices import brier_score, multiple_choice_grade
+from rescore.metrics.overlap import token_f1
 
 # isort: on
 
@@ -21,4 +22,5 @@ __all__ = [
     "exact_match",
     "multiple_choice_grade",
     "token_edit_distance",
+    "token_f1",
 ]

@@ -34,7 +34,8 @@ def call_kernel(kernel: Callable[..., Any], *columns: Any, **options: Any) -> An
     except UnsupportedTypeError:
         raise
     except (TypeError, OverflowError) as e:
-        msg = f"{kernel.__name__}: {e}"
+        notes = "".join(f" ({note})" for note in getattr(e, "__notes__", ()))  # which option
+        msg = f"{kernel.__name__}: {e}{notes}"
         raise InvalidOptionError(msg) from None
 
 
