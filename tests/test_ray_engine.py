@@ -290,7 +290,12 @@ def test_score_dataset_adds_the_score_columns(inputs: Path, tmp_path: Path) -> N
     every_column = replace(SPEC.columns, keys=tuple(table.column_names))
     want = score_table(table, replace(SPEC, columns=every_column))
     got = _collect(ray_engine.score_dataset(ds, SPEC))
-    assert got.column_names == [*table.column_names, "exact_match", "token_edit_distance"]
+    assert got.column_names == [
+        *table.column_names,
+        "target_length",
+        "exact_match",
+        "token_edit_distance",
+    ]
     assert got.sort_by("doc_id").equals(want.sort_by("doc_id"))
     keys_only = _collect(ray_engine.score_dataset(ds, SPEC, keep_input=False))
     assert keys_only.sort_by("doc_id").equals(score_table(table, SPEC).sort_by("doc_id"))

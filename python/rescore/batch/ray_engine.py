@@ -239,8 +239,9 @@ def score_dataset(ds: Any, spec: ScoreSpec, *, keep_input: bool = True) -> Any:
         :class:`~rescore.batch.spec.ScoreSpec`). ``spec.workers`` is the kernels' threads per
         Ray task and the CPUs each task reserves (``-1``: one).
     keep_input
-        ``True``: every input column, then one column per metric (a metric named like an input
-        column replaces it in place). ``False``: ``spec.columns.keys`` then the metrics, as
+        ``True``: every input column, then ``target_length`` (with a tokenizing metric) and one
+        column per metric (a metric named like an input column replaces it in place).
+        ``False``: ``spec.columns.keys`` then those, as
         :func:`~rescore.batch.score_table.score_table` returns them.
 
     Returns

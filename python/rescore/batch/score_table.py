@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from rescore.batch import lm_eval
 from rescore.batch.spec import (
     ROLE_TYPES,
+    TARGET_LENGTH,
     MetricSpec,
     Role,
     ScoreSpec,
@@ -36,6 +37,7 @@ from rescore.batch.spec import (
 )
 from rescore.batch.tokenize import encode, load_hf_tokenizer
 from rescore.exceptions import InvalidInputError, PluginError, UnscorableRowError
+from rescore.metrics import token_edit_distance
 from rescore.registry import ensure_registered
 from rescore.registry.entry import TOKENIZER_OPTION
 from rescore.registry.roles import TOKEN_ROLES
@@ -49,7 +51,8 @@ class ScoredTable:
     """What :func:`score_table_with_errors` returns."""
 
     table: pa.Table
-    """Key columns then one column per metric (rows dropped with ``on_error="skip"``)."""
+    """Key columns, ``target_length`` (with a tokenizing metric), then one column per metric
+    (rows dropped with ``on_error="skip"``)."""
     errors: Mapping[str, int]
     """Unscorable rows per metric."""
     error_rows: np.ndarray[Any, np.dtype[np.bool_]]
@@ -108,6 +111,23 @@ def _inputs(
     return x, y, a, b
 
 
+def _target_length(x: Any, y: Any, spec: ScoreSpec) -> pa.Array:
+    """Tokens of each row's reference as the token edit distance counts them (the shortest of
+    several references): its distance from an empty prediction. Null where the reference is."""
+    n = len(x)
+    if pa.types.is_list(x.type) or pa.types.is_large_list(x.type):  # token ids: empty lists
+        offsets = pa.array(np.zeros(n + 1, dtype=np.int32))
+        empty = pa.ListArray.from_arrays(offsets, pa.array([], x.type.value_type))
+    else:
+        empty = pa.repeat(pa.scalar("", pa.string()), n)
+    # text is split by the job's rules; token ids (given, or from a tokenizer.json) are counted
+    rules: Literal["whitespace", "characters"] = (
+        "characters" if spec.tokenizer.kind == "characters" else "whitespace"
+    )
+    lengths = token_edit_distance(empty, y, tokenizer=rules, workers=spec.workers, on_error="null")
+    return pa.array(lengths).cast(pa.uint32())
+
+
 def run_metric(metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, on_error: str) -> Any:
     """The metric's function on two columns, with the job's options and error policy."""
     fn = metric.entry.function
@@ -153,6 +173,8 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
     cache: dict[str, Any] = {}
     for metric in spec.metrics:
         x, y, a, b = _inputs(table, metric, spec, cache)
+        if metric.entry.tokenizes and TARGET_LENGTH not in cache:
+            cache[TARGET_LENGTH] = _target_length(x, y, spec)
         result = run_metric(metric, spec, x, y, a, "null")
         result = pa.array(result).cast(metric.output_type())
         valid_x, valid_y = _valid(x), _valid(y)
@@ -178,6 +200,8 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
             columns[key] = table.column(key)
         else:
             columns[key] = pa.nulls(n, pa.string())
+    if spec.writes_target_length:
+        columns[TARGET_LENGTH] = cache[TARGET_LENGTH]
     columns.update(scores)
     out = pa.table(columns)
     if spec.on_error == "skip" and any_bad.any():
@@ -199,9 +223,10 @@ def score_table(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        ``spec.columns.keys`` then one column per metric, named after it, of the type
-        :meth:`MetricSpec.output_type` gives; unscorable rows follow ``spec.on_error`` (see
-        the module documentation).
+        ``spec.columns.keys``, then ``target_length`` when a tokenizing metric runs (see
+        :data:`~rescore.batch.spec.TARGET_LENGTH`), then one column per metric, named after
+        it, of the type :meth:`MetricSpec.output_type` gives; unscorable rows follow
+        ``spec.on_error`` (see the module documentation).
 
     Examples
     --------

@@ -33,6 +33,9 @@ ON_ERROR_MODES: tuple[OnErrorMode, ...] = ("raise", "null", "skip")
 
 KEY_COLUMNS = ("model", "task")
 """Key columns every output has (null where the input does not say)."""
+TARGET_LENGTH = "target_length"
+"""Output column: the reference's length in the job's tokens (the shortest of several), written
+with tokenizing metrics; the emergence analysis's mirage model reads it as the target length."""
 
 
 @dataclass(frozen=True)
@@ -169,9 +172,20 @@ class ScoreSpec:
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    @property
+    def writes_target_length(self) -> bool:
+        """Whether the output gets a :data:`TARGET_LENGTH` column: a tokenizing metric runs
+        (and no kept column has the name)."""
+        return TARGET_LENGTH not in self.columns.keys and any(
+            m.entry.tokenizes for m in self.metrics
+        )
+
     def output_schema(self, key_types: Mapping[str, pa.DataType]) -> pa.Schema:
-        """The output schema: key columns (types from ``key_types``) then one per metric."""
+        """The output schema: key columns (types from ``key_types``), ``target_length`` where
+        written, then one column per metric."""
         fields = [pa.field(k, key_types.get(k, pa.string())) for k in self.columns.keys]
+        if self.writes_target_length:
+            fields.append(pa.field(TARGET_LENGTH, pa.uint32()))
         fields += [pa.field(m.name, m.output_type()) for m in self.metrics]
         return pa.schema(fields)
 
@@ -329,6 +343,7 @@ __all__ = [
     "ON_ERROR_MODES",
     "ROLES",
     "ROLE_TYPES",
+    "TARGET_LENGTH",
     "ColumnMap",
     "MetricSpec",
     "OnErrorMode",
