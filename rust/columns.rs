@@ -1,6 +1,7 @@
 //! Read-only views over the Arrow layouts users hand over, so kernels see one shape per idea.
 //!
-//! Strings come as utf8, large_utf8 or utf8_view; lists as list, large_list or fixed_size_list; list
+//! Strings come as utf8, large_utf8 or utf8_view; lists as list, large_list, fixed_size_list,
+//! list_view or large_list_view; list
 //! values as any integer or float width. Sliced arrays (non-zero offsets) are handled by reading
 //! offsets through arrow-rs accessors, never raw buffers. Nothing here copies the data.
 
@@ -129,6 +130,10 @@ enum Offsets<'a> {
     Small(&'a [i32]),
     Large(&'a [i64]),
     Fixed(&'a FixedSizeListArray),
+    /// `list_view`: a start and a size per row (rows may overlap or come in any order).
+    View(&'a [i32], &'a [i32]),
+    /// `large_list_view`.
+    LargeView(&'a [i64], &'a [i64]),
 }
 
 /// A list column of any layout: row ranges into a child array, plus the row nulls.
@@ -141,7 +146,7 @@ pub struct ListColumn<'a> {
 }
 
 impl<'a> ListColumn<'a> {
-    /// A view if `array` is a list, large list or fixed-size list.
+    /// A view if `array` is a list, large list, fixed-size list or (large) list view.
     pub fn try_new(array: &'a dyn Array) -> Option<Self> {
         let nulls = array.logical_nulls_ref();
         match array.data_type() {
@@ -169,6 +174,22 @@ impl<'a> ListColumn<'a> {
                     child: a.values(),
                 })
             }
+            DataType::ListView(_) => {
+                let a = array.as_list_view::<i32>();
+                Some(Self {
+                    offsets: Offsets::View(a.value_offsets(), a.value_sizes()),
+                    nulls,
+                    child: a.values(),
+                })
+            }
+            DataType::LargeListView(_) => {
+                let a = array.as_list_view::<i64>();
+                Some(Self {
+                    offsets: Offsets::LargeView(a.value_offsets(), a.value_sizes()),
+                    nulls,
+                    child: a.values(),
+                })
+            }
             _ => None,
         }
     }
@@ -184,6 +205,9 @@ impl<'a> ListColumn<'a> {
             Offsets::Small(o) => (o[o.len() - 1] - o[0]) as usize,
             Offsets::Large(o) => (o[o.len() - 1] - o[0]) as usize,
             Offsets::Fixed(a) => a.len() * a.value_length() as usize,
+            // Views may overlap: the sum of the sizes is the work the rows hold.
+            Offsets::View(_, sizes) => sizes.iter().map(|&s| s as usize).sum(),
+            Offsets::LargeView(_, sizes) => sizes.iter().map(|&s| s as usize).sum(),
         }
     }
 
@@ -197,6 +221,8 @@ impl<'a> ListColumn<'a> {
                 let start = a.value_offset(i) as usize;
                 start..start + a.value_length() as usize
             }
+            Offsets::View(o, s) => o[i] as usize..(o[i] + s[i]) as usize,
+            Offsets::LargeView(o, s) => o[i] as usize..(o[i] + s[i]) as usize,
         }
     }
 

@@ -130,6 +130,43 @@ pub enum RescoreError {
         position: usize,
     },
 
+    /// A row holds fewer samples than an estimator over `k` of them needs.
+    #[error("`{argument}` row {row}: k={k} needs at least {k} samples, the row has {samples}")]
+    TooFewSamples {
+        /// Argument name.
+        argument: &'static str,
+        /// Row index.
+        row: usize,
+        /// The `k` asked for.
+        k: usize,
+        /// Samples in that row.
+        samples: usize,
+    },
+
+    /// A row's list or text is empty where the metric needs at least one element.
+    #[error("`{argument}` row {row}: empty, expected {expected}")]
+    EmptyRow {
+        /// Argument name.
+        argument: &'static str,
+        /// Row index.
+        row: usize,
+        /// What a valid row holds.
+        expected: &'static str,
+    },
+
+    /// A number outside the values the metric accepts (a NaN or positive log-likelihood, ...).
+    #[error("`{argument}` row {row}: {value} is not {expected}")]
+    InvalidValue {
+        /// Argument name.
+        argument: &'static str,
+        /// Row index.
+        row: usize,
+        /// The offending value.
+        value: f64,
+        /// What a valid value is.
+        expected: &'static str,
+    },
+
     /// A token id that does not fit the 64-bit signed range.
     #[error("`{argument}` row {row}: token id {value} does not fit in a signed 64-bit integer")]
     TokenOutOfRange {
@@ -161,7 +198,10 @@ impl RescoreError {
             | Self::ChoiceCountMismatch { row, .. }
             | Self::EmptyChoices { row, .. }
             | Self::NullElement { row, .. }
-            | Self::TokenOutOfRange { row, .. } => *row += offset,
+            | Self::TokenOutOfRange { row, .. }
+            | Self::TooFewSamples { row, .. }
+            | Self::EmptyRow { row, .. }
+            | Self::InvalidValue { row, .. } => *row += offset,
             _ => {}
         }
         self

@@ -21,5 +21,9 @@ pub use metrics::edit_distance::{
 };
 pub use metrics::exact_match::{exact_match, ExactMatchOptions, Punctuation};
 pub use metrics::multiple_choice_grade::multiple_choice_grade;
+pub use metrics::sampling::{
+    majority_vote, pass_at_k_estimate, rolling_statistics, sample_estimate,
+    sample_estimate_from_text, CountUnit, SampleEstimate,
+};
 pub use metrics::token_f1::{token_f1, TokenF1Options};
 pub use parallel::{OnError, Workers};

@@ -15,6 +15,7 @@ use crate::error::RescoreError;
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
+use crate::metrics::sampling::{CountUnit, SampleEstimate};
 use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
 
@@ -251,6 +252,150 @@ fn multiple_choice_grade(
     Ok(PyArray::from_array_ref(out))
 }
 
+/// The exact-match options of the sampling metrics, as the Python keywords give them.
+#[allow(clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
+fn exact_match_options(
+    strip: bool,
+    ignore_case: bool,
+    ignore_punctuation: bool,
+    ignore_numbers: bool,
+    regexes_to_ignore: Vec<String>,
+    punctuation: &str,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<ExactMatchOptions> {
+    let (workers, on_error) = common(workers, on_error)?;
+    Ok(ExactMatchOptions {
+        strip,
+        ignore_case,
+        ignore_punctuation,
+        ignore_numbers,
+        regexes_to_ignore,
+        punctuation: Punctuation::parse(punctuation)?,
+        workers,
+        on_error,
+    })
+}
+
+/// pass@k (`k` given) or sample accuracy (`k=None`) per row: from `list<bool>` correctness when
+/// `references` is `None`, else from `list<string>` samples by exact match.
+#[pyfunction]
+#[pyo3(signature = (
+    samples, references=None, *, k=None, strip=false, ignore_case=false, ignore_punctuation=false,
+    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
+fn sample_estimate(
+    py: Python<'_>,
+    samples: &Bound<'_, PyAny>,
+    references: Option<&Bound<'_, PyAny>>,
+    k: Option<i64>,
+    strip: bool,
+    ignore_case: bool,
+    ignore_punctuation: bool,
+    ignore_numbers: bool,
+    regexes_to_ignore: Vec<String>,
+    punctuation: &str,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let estimate = match k {
+        Some(k) => SampleEstimate::pass_at(k)?,
+        None => SampleEstimate::Accuracy,
+    };
+    let options = exact_match_options(
+        strip,
+        ignore_case,
+        ignore_punctuation,
+        ignore_numbers,
+        regexes_to_ignore,
+        punctuation,
+        workers,
+        on_error,
+    )?;
+    let out = match references {
+        None => {
+            let c = chunks("correct", samples)?;
+            py.detach(|| {
+                crate::sample_estimate(&c, estimate, options.workers, options.on_error)
+            })?
+        }
+        Some(references) => {
+            let (s, r) = (
+                chunks("samples", samples)?,
+                chunks("references", references)?,
+            );
+            py.detach(|| crate::sample_estimate_from_text(&s, &r, estimate, &options))?
+        }
+    };
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    samples, references, *, k=None, strip=false, ignore_case=false, ignore_punctuation=false,
+    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
+fn majority_vote(
+    py: Python<'_>,
+    samples: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    k: Option<i64>,
+    strip: bool,
+    ignore_case: bool,
+    ignore_punctuation: bool,
+    ignore_numbers: bool,
+    regexes_to_ignore: Vec<String>,
+    punctuation: &str,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let k = match k {
+        None => None,
+        Some(k) => match SampleEstimate::pass_at(k)? {
+            SampleEstimate::PassAtK(k) => Some(k),
+            SampleEstimate::Accuracy => None,
+        },
+    };
+    let options = exact_match_options(
+        strip,
+        ignore_case,
+        ignore_punctuation,
+        ignore_numbers,
+        regexes_to_ignore,
+        punctuation,
+        workers,
+        on_error,
+    )?;
+    let (s, r) = (
+        chunks("samples", samples)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::majority_vote(&s, &r, k, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (loglikelihoods, documents, *, unit, workers=-1, on_error="raise"))]
+fn rolling_statistics(
+    py: Python<'_>,
+    loglikelihoods: &Bound<'_, PyAny>,
+    documents: &Bound<'_, PyAny>,
+    unit: &str,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let unit = CountUnit::parse(unit)?;
+    let (l, d) = (
+        chunks("loglikelihoods", loglikelihoods)?,
+        chunks("documents", documents)?,
+    );
+    let out = py.detach(|| crate::rolling_statistics(&l, &d, unit, workers, on_error))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
 /// Native core of rescore (see the `rescore` package for the documented API).
 #[pymodule(gil_used = false)]
 fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -270,5 +415,8 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
+    m.add_function(wrap_pyfunction!(sample_estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(majority_vote, m)?)?;
+    m.add_function(wrap_pyfunction!(rolling_statistics, m)?)?;
     Ok(())
 }

@@ -12,12 +12,18 @@ import warnings
 from rescore import _rescore, polars_ext, registry
 from rescore.batch import score
 from rescore.metrics import (
+    bits_per_byte,
     brier_score,
+    byte_perplexity,
     char_edit_distance,
     exact_match,
+    majority_vote,
     multiple_choice_grade,
+    pass_at_k,
+    sample_accuracy,
     token_edit_distance,
     token_f1,
+    word_perplexity,
 )
 from rescore.registry import METRICS, Metric, get_metric, register_metric
 
@@ -37,14 +43,20 @@ __all__ = [
     "METRICS",
     "Metric",
     "__version__",
+    "bits_per_byte",
     "brier_score",
+    "byte_perplexity",
     "char_edit_distance",
     "exact_match",
     "get_metric",
+    "majority_vote",
     "multiple_choice_grade",
+    "pass_at_k",
     "register_metric",
     "registry",
+    "sample_accuracy",
     "score",
     "token_edit_distance",
     "token_f1",
+    "word_perplexity",
 ]

@@ -16,7 +16,10 @@ __all__ = [
     "brier_score",
     "char_edit_distance",
     "exact_match",
+    "majority_vote",
     "multiple_choice_grade",
+    "rolling_statistics",
+    "sample_estimate",
     "token_edit_distance",
     "token_f1",
 ]
@@ -83,6 +86,42 @@ def multiple_choice_grade(
     scores: _Column,
     labels: _Column,
     *,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def sample_estimate(
+    samples: _Column,
+    references: _Column | None = None,
+    *,
+    k: int | None = None,
+    strip: bool = False,
+    ignore_case: bool = False,
+    ignore_punctuation: bool = False,
+    ignore_numbers: bool = False,
+    regexes_to_ignore: list[str] = ...,
+    punctuation: Literal["ascii", "unicode"] = "ascii",
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def majority_vote(
+    samples: _Column,
+    references: _Column,
+    *,
+    k: int | None = None,
+    strip: bool = False,
+    ignore_case: bool = False,
+    ignore_punctuation: bool = False,
+    ignore_numbers: bool = False,
+    regexes_to_ignore: list[str] = ...,
+    punctuation: Literal["ascii", "unicode"] = "ascii",
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def rolling_statistics(
+    loglikelihoods: _Column,
+    documents: _Column,
+    *,
+    unit: Literal["words", "bytes"],
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

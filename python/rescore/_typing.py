@@ -63,3 +63,31 @@ class MetricFunction(Protocol[P]):
 def metric_function(function: Callable[Concatenate[Any, Any, P], Any]) -> MetricFunction[P]:
     """Type ``function`` as a :class:`MetricFunction` (no runtime change)."""
     return cast("MetricFunction[P]", function)
+
+
+class SampleMetricFunction(Protocol[P]):
+    """A metric over samples: one column (``list<bool>`` correctness) or samples and references.
+
+    A polars Series in gives a polars Series out, else pyarrow.
+    """
+
+    @overload
+    def __call__(
+        self, a: pl.Series, b: ColumnLike | pl.Series | None = None, /,
+        *args: P.args, **kwargs: P.kwargs
+    ) -> pl.Series: ...
+    @overload
+    def __call__(
+        self, a: ColumnLike, b: pl.Series, /, *args: P.args, **kwargs: P.kwargs
+    ) -> pl.Series: ...
+    @overload
+    def __call__(
+        self, a: ColumnLike, b: ColumnLike | None = None, /, *args: P.args, **kwargs: P.kwargs
+    ) -> pa.Array: ...
+
+
+def sample_metric_function(
+    function: Callable[Concatenate[Any, Any, P], Any],
+) -> SampleMetricFunction[P]:
+    """Type ``function`` as a :class:`SampleMetricFunction` (no runtime change)."""
+    return cast("SampleMetricFunction[P]", function)

@@ -8,6 +8,7 @@ pub mod exact_match;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
 mod pairs;
+pub mod sampling;
 pub mod token_f1;
 
 use std::sync::Arc;

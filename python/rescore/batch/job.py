@@ -242,8 +242,8 @@ def _plans(
     columns = spec.columns
     key_types = _key_types(columns.keys, inp.schemas)
     list_errors = {
-        c: lm_eval.ERROR_TEXT if r in ("prediction_ids", "reference_ids") else lm_eval.ERROR_CHOICES
-        for r in ("prediction_ids", "reference_ids", "choices")
+        c: lm_eval.ERROR_CHOICES if r == "choices" else lm_eval.ERROR_TEXT
+        for r in ("prediction_ids", "reference_ids", "choices", "samples", "correct")
         if (c := columns.role(r)) is not None
     }
     unit_job = UnitJob(

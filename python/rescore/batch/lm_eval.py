@@ -14,12 +14,25 @@ lm-eval writes ``<output_path>/<model>/samples_<task>_<timestamp>.jsonl``, one J
   ``filtered_resps`` holds the filtered text (``["Paris"]``); ``target`` is the reference text
   or a stringified list of acceptable references (``"['Paris', 'paris']"``).
 
+- a generation task sampled several times per document (the task's ``repeats``, or ``n`` in
+  the generation kwargs) keeps every generation of its one request in ``resps`` (``[["a", "b",
+  ...]]``); a filter that keeps them all (``take_first_k``, a regex filter without
+  ``take_first``) leaves the filtered ones in ``filtered_resps`` (``[["a", "b", ...]]``);
+- a ``loglikelihood_rolling`` task (perplexity: wikitext, the Pile, ...) has one request whose
+  only argument is the document text; ``filtered_resps`` holds its log-likelihood
+  (``["-1234.5"]``), and the record the ``(log-likelihood, words or bytes)`` pairs lm-eval
+  aggregates, under ``word_perplexity``, ``byte_perplexity`` and ``bits_per_byte``.
+
 Each record becomes a row with ``model``, ``task``, ``filter``, ``doc_id``, ``prediction``,
-``reference`` (a list of acceptable strings), ``choice_logprobs`` and ``label``. ``model`` and
+``reference`` (a list of acceptable strings), ``choice_logprobs`` and ``label``; generation
+records also give ``samples`` (every generation: the filtered ones when the filter kept
+several, else the raw ones), and rolling records ``loglikelihood`` and ``document``: the text
+whose words and bytes lm-eval counted (the scored text, or the field of ``doc`` whose counts
+equal the ones the record logged: wikitext counts the page before detokenisation). ``model`` and
 ``task`` come from the record if it carries them, else from the path. Stringified values are
 read with :func:`parse_literal`, which only ever builds literals: a crafted log cannot run code.
-A record whose values cannot be read gets nulls and a message in ``__rescore_error_choices`` or
-``__rescore_error_text``, which the scoring step treats as an unscorable row (``--on-error``).
+A record whose values cannot be read gets nulls and a message in ``__rescore_error_choices``,
+``__rescore_error_text`` or ``__rescore_error_rolling``, which the scoring step treats as an unscorable row (``--on-error``).
 """
 
 from __future__ import annotations
@@ -44,7 +57,8 @@ SAMPLES_FILE = re.compile(
 
 ERROR_TEXT = "__rescore_error_text"
 ERROR_CHOICES = "__rescore_error_choices"
-"""Reserved columns carrying per-row read errors for text and choice inputs."""
+ERROR_ROLLING = "__rescore_error_rolling"
+"""Reserved columns carrying per-row read errors for text, choice and rolling inputs."""
 
 COLUMNS = ("model", "task", "filter", "doc_id")
 MAX_LITERAL_CHARS = 100_000
@@ -64,8 +78,12 @@ def schema(keep: Sequence[str] = ()) -> pa.Schema:
         pa.field("reference", pa.list_(pa.string())),
         pa.field("choice_logprobs", pa.list_(pa.float64())),
         pa.field("label", pa.int64()),
+        pa.field("samples", pa.list_(pa.string())),
+        pa.field("loglikelihood", pa.float64()),
+        pa.field("document", pa.string()),
         pa.field(ERROR_TEXT, pa.string()),
         pa.field(ERROR_CHOICES, pa.string()),
+        pa.field(ERROR_ROLLING, pa.string()),
     ]
     fields += [pa.field(k, pa.string()) for k in keep if k not in COLUMNS]
     return pa.schema(fields)
@@ -185,11 +203,12 @@ def _arg_index(name: str) -> int:
 
 
 def record_kind(record: dict[str, Any]) -> str:
-    """``"choices"`` (log-likelihood per choice), ``"generation"`` or ``"other"``.
+    """``"choices"`` (log-likelihood per choice), ``"generation"``, ``"rolling"`` or
+    ``"other"``.
 
     A request's second argument is the generation-kwargs dict for ``generate_until`` and the
     continuation string for ``loglikelihood``; a one-argument request is a rolling
-    log-likelihood (perplexity), which no metric here scores.
+    log-likelihood (``loglikelihood_rolling``, perplexity).
     """
     reqs = _first_arguments(record.get("arguments"))
     if reqs:
@@ -198,6 +217,8 @@ def record_kind(record: dict[str, Any]) -> str:
             return "generation"
         if len(first) >= 2 and isinstance(first[1], str):
             return "choices" if len(reqs) >= 2 else "other"
+        if len(reqs) == 1 and len(first) == 1:
+            return "rolling"
         return "other"
     fr = record.get("filtered_resps")
     if isinstance(fr, list) and len(fr) >= 2 and all(isinstance(x, list) for x in fr):
@@ -260,6 +281,72 @@ def _prediction(filtered: Any) -> str:
     return first if isinstance(first, str) else str(first)
 
 
+def _samples(record: dict[str, Any]) -> list[str] | None:
+    """Every generation of a generation record: the filtered ones when the filter kept
+    several (``[["a", "b"]]``), else the raw ``resps`` of its one request."""
+    for field, nested_only in (("filtered_resps", True), ("resps", False)):
+        value = record.get(field)
+        if not isinstance(value, list) or not value:
+            continue
+        first = value[0]
+        if isinstance(first, list) and first and all(isinstance(x, str) for x in first):
+            return list(first)
+        if not nested_only and isinstance(first, str):
+            return [first]
+    return None
+
+
+def _words(text: str) -> int:
+    """lm-eval's ``count_words``."""
+    return len(re.split(r"\s+", text))
+
+
+def _logged_counts(record: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(words, bytes) the record logged beside its log-likelihood, where it did."""
+    counts: list[int | None] = [None, None]
+    for i, field in ((0, "word_perplexity"), (1, "byte_perplexity"), (1, "bits_per_byte")):
+        pair = record.get(field)
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], int):
+            counts[i] = pair[1]
+    return counts[0], counts[1]
+
+
+def _document(record: dict[str, Any], scored: str | None) -> str:
+    """The text lm-eval counted words and bytes on: the scored text, unless the record's
+    logged counts say another of its texts (a field of ``doc``) was counted."""
+    words, n_bytes = _logged_counts(record)
+    target = record.get("target")
+    candidates = [t for t in (scored, target) if isinstance(t, str)]
+    doc = record.get("doc")
+    if isinstance(doc, dict):
+        candidates += [v for v in doc.values() if isinstance(v, str)]
+    if not candidates:
+        msg = "rolling record without its text (no argument, target or doc text)"
+        raise ValueError(msg)
+    if words is None and n_bytes is None:
+        return candidates[0]
+    for text in candidates:
+        if (words is None or _words(text) == words) and (
+            n_bytes is None or len(text.encode("utf-8")) == n_bytes
+        ):
+            return text
+    return candidates[0]
+
+
+def _rolling(record: dict[str, Any]) -> tuple[float, str]:
+    """(log-likelihood, document text) of a rolling record."""
+    resps = record.get("filtered_resps")
+    if not isinstance(resps, list) or not resps:
+        resps = record.get("resps")
+    if not isinstance(resps, list) or not resps:
+        msg = f"filtered_resps {record.get('filtered_resps')!r} holds no log-likelihood"
+        raise ValueError(msg)
+    loglikelihood = _number(resps[0])
+    reqs = _first_arguments(record.get("arguments"))
+    scored = reqs[0][0] if reqs and reqs[0] and isinstance(reqs[0][0], str) else None
+    return loglikelihood, _document(record, scored)
+
+
 def _keep_value(record: dict[str, Any], path: str) -> str | None:
     value: Any = record
     for part in path.split("."):
@@ -280,16 +367,26 @@ def record_to_row(
     reference: list[str] | None = None
     logprobs: list[float] | None = None
     label: int | None = None
+    samples: list[str] | None = None
+    loglikelihood: float | None = None
+    document: str | None = None
     err_text: str | None = None
     err_choices: str | None = None
+    err_rolling: str | None = None
     target = record.get("target")
     if kind == "generation":
         try:
             prediction = _prediction(record.get("filtered_resps"))
             reference = None if target is None else _references(target)
+            samples = _samples(record)
         except ValueError as e:
             err_text = str(e)
-            prediction = reference = None
+            prediction = reference = samples = None
+    elif kind == "rolling":
+        try:
+            loglikelihood, document = _rolling(record)
+        except ValueError as e:
+            err_rolling = str(e)
     elif kind == "choices":
         try:
             resps = record.get("filtered_resps")
@@ -316,8 +413,12 @@ def record_to_row(
         reference,
         logprobs,
         label,
+        samples,
+        loglikelihood,
+        document,
         err_text,
         err_choices,
+        err_rolling,
         *(_keep_value(record, k) for k in keep if k not in COLUMNS),
     )
 
@@ -390,6 +491,7 @@ def _to_table(rows: list[tuple[Any, ...]], out_schema: pa.Schema) -> pa.Table:
 
 __all__ = [
     "ERROR_CHOICES",
+    "ERROR_ROLLING",
     "ERROR_TEXT",
     "SAMPLES_FILE",
     "first_record",

@@ -44,6 +44,8 @@ from rescore.registry.roles import TOKEN_ROLES
 
 ERROR_COLUMN = {"choices": lm_eval.ERROR_CHOICES, "sequences": lm_eval.ERROR_TEXT}
 ERROR_COLUMN["text"] = lm_eval.ERROR_TEXT
+ERROR_COLUMN["samples"] = lm_eval.ERROR_TEXT
+ERROR_COLUMN["rolling"] = lm_eval.ERROR_ROLLING
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,26 @@ class ScoreSettings:
     label_col: str | None = setting(
         None, f"Gold choice index column. Default: the first of {_tried('label')}."
     )
+    samples_col: str | None = setting(
+        None,
+        "Several sampled answers per example (list<string>; pass_at_k, majority_vote, "
+        f"sample_accuracy). Default: the first of {_tried('samples')}.",
+    )
+    correct_col: str | None = setting(
+        None,
+        "Per-sample correctness flags (list<bool>; pass_at_k, sample_accuracy). "
+        f"Default: the first of {_tried('correct')}.",
+    )
+    loglikelihood_col: str | None = setting(
+        None,
+        "A document's rolling log-likelihood (perplexities). "
+        f"Default: the first of {_tried('loglikelihood')}.",
+    )
+    document_col: str | None = setting(
+        None,
+        "The document text the rolling log-likelihood was computed on (perplexities). "
+        f"Default: the first of {_tried('document')}.",
+    )
     keep_cols: tuple[str, ...] = setting(
         (),
         "Extra columns to copy to the output, comma-separated (model, task, doc_id and, for "

@@ -104,6 +104,10 @@ class ColumnMap:
     reference_ids: str | None = None
     choices: str | None = None
     label: str | None = None
+    samples: str | None = None
+    correct: str | None = None
+    loglikelihood: str | None = None
+    document: str | None = None
     keys: tuple[str, ...] = KEY_COLUMNS
 
     def role(self, role: Role) -> str | None:

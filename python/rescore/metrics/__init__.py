@@ -13,14 +13,22 @@ from rescore.metrics.edit_distance import char_edit_distance, token_edit_distanc
 from rescore.metrics.exact_match import exact_match
 from rescore.metrics.choices import brier_score, multiple_choice_grade
 from rescore.metrics.overlap import token_f1
+from rescore.metrics.sampling import majority_vote, pass_at_k, sample_accuracy
+from rescore.metrics.perplexity import bits_per_byte, byte_perplexity, word_perplexity
 
 # isort: on
 
 __all__ = [
+    "bits_per_byte",
     "brier_score",
+    "byte_perplexity",
     "char_edit_distance",
     "exact_match",
+    "majority_vote",
     "multiple_choice_grade",
+    "pass_at_k",
+    "sample_accuracy",
     "token_edit_distance",
     "token_f1",
+    "word_perplexity",
 ]

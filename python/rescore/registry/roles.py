@@ -14,7 +14,18 @@ from typing import Literal
 
 import pyarrow as pa
 
-Role = Literal["prediction", "reference", "prediction_ids", "reference_ids", "choices", "label"]
+Role = Literal[
+    "prediction",
+    "reference",
+    "prediction_ids",
+    "reference_ids",
+    "choices",
+    "label",
+    "samples",
+    "correct",
+    "loglikelihood",
+    "document",
+]
 ROLES: tuple[Role, ...] = (
     "prediction",
     "reference",
@@ -22,16 +33,25 @@ ROLES: tuple[Role, ...] = (
     "reference_ids",
     "choices",
     "label",
+    "samples",
+    "correct",
+    "loglikelihood",
+    "document",
 )
 
-InputKind = Literal["sequences", "text", "choices"]
-INPUT_KINDS: tuple[InputKind, ...] = ("sequences", "text", "choices")
+InputKind = Literal["sequences", "text", "choices", "samples", "rolling"]
+INPUT_KINDS: tuple[InputKind, ...] = ("sequences", "text", "choices", "samples", "rolling")
 
 KIND_ROLES: Mapping[InputKind, tuple[tuple[Role, Role], ...]] = {
     # Text first; token ids when the data has no text (or the job's tokenizer says "ids").
     "sequences": (("prediction", "reference"), ("prediction_ids", "reference_ids")),
     "text": (("prediction", "reference"),),
     "choices": (("choices", "label"),),
+    # Several samples per example against the references; or per-sample correctness flags, a
+    # one-column input that the metric receives in both positions.
+    "samples": (("samples", "reference"), ("correct", "correct")),
+    # A document's rolling log-likelihood and its text (perplexities).
+    "rolling": (("loglikelihood", "document"),),
 }
 """The role pairs each input kind can read, the preferred pair first."""
 
@@ -49,6 +69,10 @@ DEFAULT_COLUMNS: Mapping[Role, tuple[str, ...]] = {
         "probabilities",
     ),
     "label": ("label", "gold", "gold_index", "answer_index"),
+    "samples": ("samples", "generations", "completions", "responses"),
+    "correct": ("correct", "passed", "is_correct"),
+    "loglikelihood": ("loglikelihood", "rolling_loglikelihood", "document_loglikelihood"),
+    "document": ("document", "doc_text", "page"),
 }
 """Column names tried, in order, for each role when no ``--<role>-col`` is given."""
 
@@ -59,6 +83,10 @@ ROLE_TYPES: Mapping[Role, pa.DataType] = {
     "reference_ids": pa.list_(pa.int64()),
     "choices": pa.list_(pa.float64()),
     "label": pa.int64(),
+    "samples": pa.list_(pa.string()),
+    "correct": pa.list_(pa.bool_()),
+    "loglikelihood": pa.float64(),
+    "document": pa.string(),
 }
 """The type a role's column takes when its input carries no type (all nulls, CSV text)."""
 
