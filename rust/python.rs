@@ -253,7 +253,7 @@ fn multiple_choice_grade(
 }
 
 /// The exact-match options of the sampling metrics, as the Python keywords give them.
-#[allow(clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // lm-eval's keywords
 fn exact_match_options(
     strip: bool,
     ignore_case: bool,
@@ -316,9 +316,7 @@ fn sample_estimate(
     let out = match references {
         None => {
             let c = chunks("correct", samples)?;
-            py.detach(|| {
-                crate::sample_estimate(&c, estimate, options.workers, options.on_error)
-            })?
+            py.detach(|| crate::sample_estimate(&c, estimate, options.workers, options.on_error))?
         }
         Some(references) => {
             let (s, r) = (

@@ -134,8 +134,7 @@ impl<'a> BoolLists<'a> {
             DataType::Null => None,
             _ => return Err(unsupported()),
         };
-        let child_has_nulls =
-            values.is_none() || values.is_some_and(|v| v.null_count() > 0);
+        let child_has_nulls = values.is_none_or(|v| v.null_count() > 0);
         Ok(Self {
             lists,
             values,
@@ -177,12 +176,15 @@ pub fn sample_estimate(
 ) -> RescoreResult<ArrayRef> {
     let scores = over_chunks(correct, |chunk| {
         let lists = BoolLists::try_new(chunk)?;
-        map_rows(chunk.len(), workers, on_error, |(): &mut (), row| {
-            match lists.counts(row)? {
+        map_rows(
+            chunk.len(),
+            workers,
+            on_error,
+            |(): &mut (), row| match lists.counts(row)? {
                 Some((n, c)) => estimate.value("correct", row, n, c).map(Some),
                 None => Ok(None),
-            }
-        })
+            },
+        )
     })?;
     Ok(primitive_array::<Float64Type>(scores))
 }
@@ -330,23 +332,19 @@ pub fn sample_estimate_from_text(
 ) -> RescoreResult<ArrayRef> {
     let normalizer = Normalizer::new(options)?;
     let (workers, on_error) = (options.workers, options.on_error);
-    let scores = over_aligned_chunks(
-        ("samples", samples),
-        ("references", references),
-        |s, r| {
-            let rows = SampleRows::try_new(s, r, &normalizer)?;
-            map_blocks(
-                rows.len,
-                rows.blocks(),
-                workers,
-                on_error,
-                |scratch: &mut Scratch, row| match rows.counts(scratch, row)? {
-                    Some((n, c)) => estimate.value("samples", row, n, c).map(Some),
-                    None => Ok(None),
-                },
-            )
-        },
-    )?;
+    let scores = over_aligned_chunks(("samples", samples), ("references", references), |s, r| {
+        let rows = SampleRows::try_new(s, r, &normalizer)?;
+        map_blocks(
+            rows.len,
+            rows.blocks(),
+            workers,
+            on_error,
+            |scratch: &mut Scratch, row| match rows.counts(scratch, row)? {
+                Some((n, c)) => estimate.value("samples", row, n, c).map(Some),
+                None => Ok(None),
+            },
+        )
+    })?;
     Ok(primitive_array::<Float64Type>(scores))
 }
 
@@ -366,20 +364,16 @@ pub fn majority_vote(
     }
     let normalizer = Normalizer::new(options)?;
     let (workers, on_error) = (options.workers, options.on_error);
-    let scores = over_aligned_chunks(
-        ("samples", samples),
-        ("references", references),
-        |s, r| {
-            let rows = SampleRows::try_new(s, r, &normalizer)?;
-            map_blocks(
-                rows.len,
-                rows.blocks(),
-                workers,
-                on_error,
-                |scratch: &mut Scratch, row| rows.vote(scratch, row, k),
-            )
-        },
-    )?;
+    let scores = over_aligned_chunks(("samples", samples), ("references", references), |s, r| {
+        let rows = SampleRows::try_new(s, r, &normalizer)?;
+        map_blocks(
+            rows.len,
+            rows.blocks(),
+            workers,
+            on_error,
+            |scratch: &mut Scratch, row| rows.vote(scratch, row, k),
+        )
+    })?;
     Ok(boolean_array(scores))
 }
 
@@ -515,7 +509,7 @@ pub fn rolling_statistics(
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)] // exact values: 0, 1 and small fractions
+#[allow(clippy::float_cmp, clippy::cloned_ref_to_slice_refs)] // exact values; arrays reused across calls
 mod tests {
     use arrow_array::builder::{BooleanBuilder, ListBuilder, StringBuilder};
     use arrow_array::{ListViewArray, StringArray};
@@ -592,15 +586,42 @@ mod tests {
                 samples: 1
             }
         );
-        let out = sample_estimate(&[col.slice(0, 2), col.slice(2, 2)], est, Workers::Exactly(1), OnError::Null).unwrap();
+        let out = sample_estimate(
+            &[col.slice(0, 2), col.slice(2, 2)],
+            est,
+            Workers::Exactly(1),
+            OnError::Null,
+        )
+        .unwrap();
         assert_eq!(floats(&out), vec![Some(0.5), None, Some(0.0), None]);
-        let acc = sample_estimate(&[col], SampleEstimate::Accuracy, Workers::All, OnError::Raise)
-            .unwrap();
+        let acc = sample_estimate(
+            &[col],
+            SampleEstimate::Accuracy,
+            Workers::All,
+            OnError::Raise,
+        )
+        .unwrap();
         assert_eq!(floats(&acc), vec![Some(0.25), None, Some(0.0), Some(1.0)]);
         assert!(SampleEstimate::pass_at(0).is_err());
         let with_null = bools(&[Some(&[t]), Some(&[f, None])]);
-        let e = sample_estimate(&[with_null.slice(1, 1)], SampleEstimate::Accuracy, Workers::All, OnError::Raise).unwrap_err();
-        assert!(matches!(e, RescoreError::NullElement { row: 0, position: 1, .. }), "{e:?}");
+        let e = sample_estimate(
+            &[with_null.slice(1, 1)],
+            SampleEstimate::Accuracy,
+            Workers::All,
+            OnError::Raise,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RescoreError::NullElement {
+                    row: 0,
+                    position: 1,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -614,7 +635,13 @@ mod tests {
             Arc::new(values),
             None,
         );
-        let out = sample_estimate(&[Arc::new(view)], SampleEstimate::Accuracy, Workers::All, OnError::Null).unwrap();
+        let out = sample_estimate(
+            &[Arc::new(view)],
+            SampleEstimate::Accuracy,
+            Workers::All,
+            OnError::Null,
+        )
+        .unwrap();
         assert_eq!(floats(&out)[..2], [Some(1.0), Some(2.0 / 3.0)]);
         assert_eq!(floats(&out)[2], None, "an empty row cannot be averaged");
     }
@@ -632,10 +659,17 @@ mod tests {
             ignore_punctuation: true,
             ..Default::default()
         };
-        let out = sample_estimate_from_text(&[samples.clone()], &[refs.clone()], SampleEstimate::Accuracy, &o).unwrap();
+        let out = sample_estimate_from_text(
+            &[samples.clone()],
+            &[refs.clone()],
+            SampleEstimate::Accuracy,
+            &o,
+        )
+        .unwrap();
         assert_eq!(floats(&out), vec![Some(2.0 / 3.0), None, None]);
         let strict = ExactMatchOptions::default();
-        let out = sample_estimate_from_text(&[samples], &[refs], SampleEstimate::Accuracy, &strict).unwrap();
+        let out = sample_estimate_from_text(&[samples], &[refs], SampleEstimate::Accuracy, &strict)
+            .unwrap();
         assert_eq!(floats(&out)[0], Some(0.0));
     }
 
@@ -646,7 +680,11 @@ mod tests {
             Some(&[Some("x"), Some("y"), Some("y")]),
             Some(&[]),
         ]);
-        let refs = strings(&[Some(&[Some("b")]), Some(&[Some("x"), Some("z")]), Some(&[Some("q")])]);
+        let refs = strings(&[
+            Some(&[Some("b")]),
+            Some(&[Some("x"), Some("z")]),
+            Some(&[Some("q")]),
+        ]);
         let o = ExactMatchOptions {
             on_error: OnError::Null,
             ..Default::default()
@@ -658,14 +696,21 @@ mod tests {
         let out = majority_vote(&[samples.clone()], &[refs.clone()], Some(1), &o).unwrap();
         let v: Vec<Option<bool>> = out.as_boolean().iter().collect();
         assert_eq!(v, vec![Some(true), Some(true), None]);
-        let e = majority_vote(&[samples], &[refs], None, &ExactMatchOptions::default()).unwrap_err();
+        let e =
+            majority_vote(&[samples], &[refs], None, &ExactMatchOptions::default()).unwrap_err();
         assert!(matches!(e, RescoreError::EmptyRow { row: 2, .. }), "{e:?}");
     }
 
     #[test]
     fn words_are_counted_as_re_split() {
         // Python: len(re.split(r"\s+", s))
-        for (s, n) in [("a b", 2), (" a  b\n", 4), ("a\u{a0}b\u{1f}c", 3), ("x", 1), ("\u{3000}", 2)] {
+        for (s, n) in [
+            ("a b", 2),
+            (" a  b\n", 4),
+            ("a\u{a0}b\u{1f}c", 3),
+            ("x", 1),
+            ("\u{3000}", 2),
+        ] {
             assert_eq!(CountUnit::Words.count(s), n, "{s:?}");
         }
         assert_eq!(CountUnit::Bytes.count("é a"), 4);
@@ -673,13 +718,40 @@ mod tests {
 
     #[test]
     fn rolling_statistics_check_values() {
-        let ll: ArrayRef = Arc::new(Float64Array::from(vec![Some(-3.0), None, Some(f64::NAN), Some(-1.0)]));
-        let docs: ArrayRef = Arc::new(StringArray::from(vec![Some("a b"), Some("c"), Some("d"), Some("")]));
-        let out = rolling_statistics(&[ll.clone()], &[docs.clone()], CountUnit::Words, Workers::All, OnError::Null).unwrap();
+        let ll: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(-3.0),
+            None,
+            Some(f64::NAN),
+            Some(-1.0),
+        ]));
+        let docs: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a b"),
+            Some("c"),
+            Some("d"),
+            Some(""),
+        ]));
+        let out = rolling_statistics(
+            &[ll.clone()],
+            &[docs.clone()],
+            CountUnit::Words,
+            Workers::All,
+            OnError::Null,
+        )
+        .unwrap();
         let s = out.as_struct();
         assert_eq!(floats(s.column(0)), vec![Some(-3.0), None, None, None]);
         assert_eq!(floats(s.column(1)), vec![Some(2.0), None, None, None]);
-        let e = rolling_statistics(&[ll], &[docs], CountUnit::Bytes, Workers::All, OnError::Raise).unwrap_err();
-        assert!(matches!(e, RescoreError::InvalidValue { row: 2, .. }), "{e:?}");
+        let e = rolling_statistics(
+            &[ll],
+            &[docs],
+            CountUnit::Bytes,
+            Workers::All,
+            OnError::Raise,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, RescoreError::InvalidValue { row: 2, .. }),
+            "{e:?}"
+        );
     }
 }

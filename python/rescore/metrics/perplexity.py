@@ -28,7 +28,7 @@ from rescore import _rescore
 from rescore._arrow import as_arrow, wrap_result
 from rescore._typing import ColumnLike, metric_function
 from rescore.metrics.conventions import OnError, call_kernel
-from rescore.registry import Metric, options_from_signature, register
+from rescore.registry import Metric, options_from_signature, register, statistics_aggregation
 
 Unit = Literal["words", "bytes"]
 
@@ -223,6 +223,13 @@ for _name, _function, _unit, _bits_out, _definition in _METRICS:
             range=(0.0, None) if _bits_out else (1.0, None),
             function=_function,
             options=options_from_signature(_function, {}),
+            aggregation=statistics_aggregation(
+                "bits_per_byte" if _bits_out else "weighted_perplexity",
+                f"lm-eval's corpus value from summed (loglikelihood, {_unit})",
+                fields=("loglikelihood", _unit),
+                statistics=RollingStatistics(_unit),
+                combine=CorpusCombine(_unit, bits=_bits_out),
+            ),
         )
     )
 
