@@ -155,6 +155,35 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "ignore_articles": st.sampled_from([True, False, "no"]),
         },
     ),
+    "pass_at_k": st.fixed_dictionaries(
+        {},
+        optional={
+            "k": st.sampled_from([1, 2, 16, 0, -1, "3", None]),
+            "ignore_case": st.booleans(),
+            "strip": st.booleans(),
+            "regexes_to_ignore": st.sampled_from([[], ["a+"], ["("]]),
+            "punctuation": st.sampled_from(["ascii", "unicode", "latin"]),
+        },
+    ),
+    "majority_vote": st.fixed_dictionaries(
+        {},
+        optional={
+            "k": st.sampled_from([1, 3, None, 0, -2, 2.5]),
+            "ignore_case": st.booleans(),
+            "ignore_punctuation": st.sampled_from([True, False, "no"]),
+            "regexes_to_ignore": st.sampled_from([[], [r"\d"], ["("]]),
+        },
+    ),
+    "sample_accuracy": st.fixed_dictionaries(
+        {},
+        optional={
+            "ignore_numbers": st.booleans(),
+            "punctuation": st.sampled_from(["ascii", "unicode", 3]),
+        },
+    ),
+    "word_perplexity": st.just({}),
+    "byte_perplexity": st.just({}),
+    "bits_per_byte": st.just({}),
     "fuzz_plugin": st.fixed_dictionaries({}, optional={"scale": FLOATS}),
 }
 COMMON = st.fixed_dictionaries(
@@ -171,6 +200,14 @@ SHAPES: dict[str, list[tuple[pa.DataType, Any]]] = {
     "choices": [
         (pa.list_(pa.float64()), st.one_of(st.none(), st.lists(FLOATS, max_size=4))),
         (pa.int64(), st.one_of(st.none(), INTS)),
+    ],
+    "samples": [
+        (pa.list_(pa.string()), st.one_of(st.none(), st.lists(st.one_of(st.none(), TEXT), max_size=5))),
+        (pa.string(), st.one_of(st.none(), TEXT)),
+    ],
+    "rolling": [
+        (pa.float64(), st.one_of(st.none(), FLOATS)),
+        (pa.string(), st.one_of(st.none(), TEXT)),
     ],
 }
 
