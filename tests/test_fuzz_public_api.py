@@ -202,7 +202,10 @@ SHAPES: dict[str, list[tuple[pa.DataType, Any]]] = {
         (pa.int64(), st.one_of(st.none(), INTS)),
     ],
     "samples": [
-        (pa.list_(pa.string()), st.one_of(st.none(), st.lists(st.one_of(st.none(), TEXT), max_size=5))),
+        (
+            pa.list_(pa.string()),
+            st.one_of(st.none(), st.lists(st.one_of(st.none(), TEXT), max_size=5)),
+        ),
         (pa.string(), st.one_of(st.none(), TEXT)),
     ],
     "rolling": [

