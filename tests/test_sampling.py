@@ -7,16 +7,23 @@ from __future__ import annotations
 import itertools
 import string
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 import rescore
-from rescore.exceptions import InvalidInputError, InvalidOptionError, UnsupportedTypeError
+from rescore.exceptions import (
+    InvalidInputError,
+    InvalidOptionError,
+    UnscorableRowError,
+    UnsupportedTypeError,
+)
 
 
 def chen_formula(n: int, c: int, k: int) -> float:
@@ -220,3 +227,36 @@ def test_registry_entries() -> None:
     flags_col = pa.array([[True, False]], pa.list_(pa.bool_()))
     assert entry.function(flags_col, flags_col, k=2).to_pylist() == [1.0]
     assert rescore.get_metric("majority_vote").arrow_type({}) == pa.bool_()
+
+
+def test_batch_job_reads_a_correct_column_from_parquet(tmp_path: Path) -> None:
+    flags_rows = [[True, False, False, False], [False] * 4, None, [True, True, False, True]]
+    table = pa.table(
+        {
+            "model": ["m"] * 4,
+            "task": ["t"] * 4,
+            "passed": pa.array(flags_rows, pa.list_(pa.bool_())),
+        }
+    )
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    result = rescore.score(
+        src,
+        tmp_path / "out",
+        metrics=["pass_at_k", "sample_accuracy"],
+        options={"pass_at_k": {"k": 2}},
+        correct_col="passed",
+    )
+    rows = result.read().to_pylist()
+    assert [r["pass_at_k"] for r in rows] == [0.5, 0.0, None, 1.0]
+    assert [r["sample_accuracy"] for r in rows] == [0.25, 0.0, None, 0.75]
+    assert result.error_rows == 0  # a null row is not applicable, not an error
+    assert result.summary.row(0, named=True)["pass_at_k"] == pytest.approx(0.5)
+
+
+def test_batch_job_k_above_the_samples_names_the_row(tmp_path: Path) -> None:
+    table = pa.table({"correct": pa.array([[True, False], [True]], pa.list_(pa.bool_()))})
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    with pytest.raises(UnscorableRowError, match=r"row 1: pass_at_k: .*k=2"):
+        rescore.score(src, tmp_path / "out", metrics="pass_at_k", options={"pass_at_k": {"k": 2}})
