@@ -260,3 +260,24 @@ def test_batch_job_k_above_the_samples_names_the_row(tmp_path: Path) -> None:
     pq.write_table(table, src)
     with pytest.raises(UnscorableRowError, match=r"row 1: pass_at_k: .*k=2"):
         rescore.score(src, tmp_path / "out", metrics="pass_at_k", options={"pass_at_k": {"k": 2}})
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pa.list_(pa.string()),
+        pa.large_list(pa.large_string()),
+        pa.list_view(pa.string_view()),
+        pa.large_list_view(pa.string()),
+    ],
+    ids=str,
+)
+def test_text_samples_in_every_layout(layout: pa.DataType) -> None:
+    samples = [["5", "4", "5"], ["x"], None, ["a", "b", "b", "a"]]
+    refs = ["5", "y", "z", "a"]
+    array = pa.array(samples, layout)
+    # row 3: a tie, the first seen ("a") wins
+    assert rescore.majority_vote(array, refs).to_pylist() == [True, False, None, True]
+    assert rescore.pass_at_k(array.slice(1), refs[1:]).to_pylist() == [0.0, None, 0.5]
+    series = pl.Series(samples)  # polars: large_list of string_view
+    assert rescore.sample_accuracy(series, pl.Series(refs)).to_list() == [2 / 3, 0.0, None, 0.5]
