@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -273,3 +275,42 @@ def test_the_reader_schema_types() -> None:
     schema = lm_eval.schema()
     assert schema.field("samples").type == pa.list_(pa.string())
     assert schema.field("loglikelihood").type == pa.float64()
+
+
+def test_emergence_points_are_lm_eval_corpus_values() -> None:
+    from rescore.batch import ColumnMap, MetricSpec, ScoreSpec, score_table
+    from rescore.emergence.aggregate import aggregate
+    from rescore.emergence.inputs import resolve_metrics
+
+    rng = np.random.default_rng(5)
+    docs = [
+        " ".join("w" * int(rng.integers(1, 6)) for _ in range(rng.integers(1, 40)))
+        for _ in range(60)
+    ]
+    models = ["m-70m", "m-1b", "m-7b"]
+    table = pa.table(
+        {
+            "model": [m for m in models for _ in docs],
+            "task": ["wikitext"] * (len(models) * len(docs)),
+            "loglikelihood": -rng.random(len(models) * len(docs)) * 200,
+            "document": docs * len(models),
+        }
+    )
+    names = ("word_perplexity", "bits_per_byte")
+    spec = ScoreSpec(
+        metrics=tuple(MetricSpec(n) for n in names),
+        columns=ColumnMap(loglikelihood="loglikelihood", document="document"),
+    )
+    lf = pl.from_arrow(score_table(table, spec)).lazy()  # type: ignore[union-attr]
+    agg = aggregate(lf, resolve_metrics(lf.collect_schema()), n_boot=200, seed=1)
+    perplexity, bits = lm_eval_aggregations()
+    for row in agg.points.iter_rows(named=True):
+        part = table.filter(pc.equal(table["model"], row["model"]))
+        ll = part["loglikelihood"].to_pylist()
+        text = part["document"].to_pylist()
+        if row["metric"] == "word_perplexity":
+            want = perplexity([(x, count_words(d)) for x, d in zip(ll, text, strict=True)])
+        else:
+            want = bits([(x, len(d.encode("utf-8"))) for x, d in zip(ll, text, strict=True)])
+        assert row["mean"] == pytest.approx(want, rel=1e-12)
+        assert row["ci_low"] <= row["mean"] <= row["ci_high"]
