@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from rescore import _rescore
 from rescore.batch import lm_eval
+from rescore.batch.formats import RECORD_FORMATS
 from rescore.batch.progress import RowProgress, summarise
 from rescore.batch.readers import (
     InputFile,
@@ -167,12 +168,16 @@ def _resolve_spec(settings: ScoreSettings, inp: _Inputs) -> ScoreSpec:
     explicit: dict[Role, str | None] = {r: getattr(settings, f"{r}_col") for r in ROLES}
     formats = frozenset(f.format for f in inp.files)
     keys = list(KEY_COLUMNS)
-    if "lm-eval" in formats:
-        keys.append("filter")
+    for f, s in zip(inp.files, inp.schemas, strict=True):  # an evaluation log's own keys
+        if f.format in RECORD_FORMATS:
+            keys += RECORD_FORMATS[f.format].key_columns(s)
     if any("doc_id" in s.names for s in inp.schemas):
         keys.append("doc_id")
-    keys += inp.keep
-    columns = resolve_columns(first.names, explicit=explicit, keys=keys, where=where)
+    keys = list(dict.fromkeys([*keys, *inp.keep]))
+    # Keys found in any input (another task's harness metrics) count as present: files without
+    # them get nulls.
+    names = list(dict.fromkeys([*first.names, *(k for k in keys if k not in inp.keep)]))
+    columns = resolve_columns(names, explicit=explicit, keys=keys, where=where)
     has_ids = columns.prediction_ids is not None and columns.reference_ids is not None
     tok: TokenizerSpec = resolve_tokenizer(_tokenizer_value(settings), has_ids=has_ids)
     names = list(settings.metrics) or applicable_metrics(columns, tok)
