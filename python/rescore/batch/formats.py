@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from rescore.batch import helm, inspect_log, lighteval, lm_eval
 from rescore.batch.record_rows import HARNESS_PREFIX, KEYS
-from rescore.batch.storage import AnyPath
+from rescore.batch.storage import AnyPath, arrow_source
 from rescore.batch.text_blocks import count_lines
 
 
@@ -112,8 +112,7 @@ def recognise(path: AnyPath, table_format: str | None, forced: str | None) -> st
         return forced if forced in RECORD_FORMATS else None
     if table_format == "parquet":
         try:
-            with path.open("rb") as fh:
-                schema = pq.read_schema(fh)
+            schema = pq.read_schema(arrow_source(path))
         except (pa.ArrowInvalid, OSError):
             return None  # the table reader names the problem
         return "lighteval" if lighteval.recognise(path, schema) else None

@@ -26,7 +26,7 @@ import json
 import re
 import struct
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -63,6 +63,7 @@ class _Archive:
         try:
             self.zip = zipfile.ZipFile(self.fh)
         except (zipfile.BadZipFile, OSError, EOFError) as e:
+            self.fh.close()
             msg = f"{path}: not a readable .eval (zip) log: {e}"
             raise InputFormatError(msg) from None
         last: dict[str, zipfile.ZipInfo] = {}
@@ -70,6 +71,10 @@ class _Archive:
             last.pop(info.filename, None)  # a name written again supersedes (and moves last)
             last[info.filename] = info
         self.members = last
+
+    def close(self) -> None:
+        self.zip.close()
+        self.fh.close()
 
     def read(self, name: str) -> Any:
         info = self.members.get(name)
@@ -138,24 +143,36 @@ def _json_log(key: str, path: AnyPath) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-def _header_and_samples(path: AnyPath) -> tuple[Mapping[str, Any], Iterator[Any]]:
+def _header_and_samples(path: AnyPath) -> tuple[Mapping[str, Any], Generator[Any, None, None]]:
     if path.suffix.lower() == ".json":
         log = _json_log(str(path), path)
         samples = log.get("samples") or []
         if not isinstance(samples, list):
             msg = f"{path}: 'samples' is not a list"
             raise InputFormatError(msg)
-        return log, iter(samples)
+        return log, (s for s in samples)
     archive = _Archive(path)
-    if "header.json" in archive.members:
-        header = archive.read("header.json")
-    elif "_journal/start.json" in archive.members:  # a log still being written
-        header = archive.read("_journal/start.json")
-    else:
-        msg = f"{path}: not an inspect_ai .eval log: no header.json"
-        raise InputFormatError(msg)
-    header = _check_version(path, header)
-    return header, (archive.read(n) for n in archive.sample_names())
+    try:
+        if "header.json" in archive.members:
+            header = archive.read("header.json")
+        elif "_journal/start.json" in archive.members:  # a log still being written
+            header = archive.read("_journal/start.json")
+        else:
+            msg = f"{path}: not an inspect_ai .eval log: no header.json"
+            raise InputFormatError(msg)
+        header = _check_version(path, header)
+    except BaseException:
+        archive.close()
+        raise
+
+    def samples() -> Generator[Any, None, None]:
+        try:
+            for n in archive.sample_names():
+                yield archive.read(n)
+        finally:
+            archive.close()
+
+    return header, samples()
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -247,6 +264,7 @@ def schema(path: AnyPath) -> pa.Schema:
     """The rows' schema: the scorers of the log's first sample as ``harness_`` columns."""
     _header, samples = _header_and_samples(path)
     first = next(samples, None)
+    samples.close()
     names = list(_scores(first)) if isinstance(first, dict) else []
     return row_schema([n.removeprefix("harness_") for n in names], extra=EXTRA)
 
@@ -255,7 +273,11 @@ def count_rows(path: AnyPath) -> int | None:
     """Samples in an ``.eval`` log (from its member names); ``None`` for ``.json``."""
     if path.suffix.lower() == ".json":
         return None
-    return len(_Archive(path).sample_names())
+    archive = _Archive(path)
+    try:
+        return len(archive.sample_names())
+    finally:
+        archive.close()
 
 
 def iter_tables(path: AnyPath, rows: int) -> Iterator[pa.Table]:
@@ -264,11 +286,13 @@ def iter_tables(path: AnyPath, rows: int) -> Iterator[pa.Table]:
     header, samples = _header_and_samples(path)
     model, task = _names(header)
     buffer = RowBuffer(out_schema, rows)
-    for sample in samples:
-        row = sample_row(sample, model, task)
-        table = buffer.add(row)
-        if table is not None:
-            yield table
+    try:
+        for sample in samples:
+            table = buffer.add(sample_row(sample, model, task))
+            if table is not None:
+                yield table
+    finally:
+        samples.close()
     last = buffer.flush()
     if last is not None:
         yield last

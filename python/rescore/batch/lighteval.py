@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from rescore.batch.lm_eval import ERROR_CHOICES, ERROR_TEXT, parse_literal
 from rescore.batch.record_rows import RowBuffer, harness_column, metric_value, row_schema
-from rescore.batch.storage import AnyPath
+from rescore.batch.storage import AnyPath, arrow_source
 from rescore.exceptions import InputFormatError
 
 DETAILS_FILE = re.compile(
@@ -78,7 +78,7 @@ def recognise(path: AnyPath, schema: pa.Schema) -> bool:
 
 def _open(path: AnyPath) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(path.open("rb"))
+        return pq.ParquetFile(arrow_source(path))
     except (pa.ArrowInvalid, OSError) as e:
         msg = f"{path}: not a readable Parquet file: {e}"
         raise InputFormatError(msg) from e

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from rescore.batch.formats import RECORD_FORMATS, recognise
 from rescore.batch.storage import AnyPath, as_path, is_remote
+from rescore.batch.storage import arrow_source as _arrow_source
 from rescore.batch.text_blocks import count_lines, iter_line_blocks
 from rescore.exceptions import InputFormatError, InvalidOptionError
 
@@ -242,11 +243,6 @@ def peek_schema(f: InputFile, keep: Sequence[str] = ()) -> pa.Schema:
     names = set(base.names)
     extra = [fld for fld in f.constant_fields() if fld.name not in names]
     return pa.schema([*base, *extra])
-
-
-def _arrow_source(path: AnyPath) -> Any:
-    """What pyarrow's readers take: the path of a local file, an open file for a remote one."""
-    return path.open("rb") if is_remote(path) else str(path)
 
 
 def _jsonl_sample_schema(path: AnyPath) -> pa.Schema:

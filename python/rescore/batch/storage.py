@@ -257,9 +257,15 @@ def as_path(value: str | os.PathLike[str] | RemotePath) -> AnyPath:
     return RemotePath(text)
 
 
+def arrow_source(path: AnyPath) -> Any:
+    """What pyarrow's readers take: a local file's path (pyarrow opens and closes it), or an
+    open pyarrow file for a remote one."""
+    return path.open("rb") if isinstance(path, RemotePath) else str(path)
+
+
 def is_remote(path: object) -> bool:
     """Whether ``path`` is a :class:`RemotePath`."""
     return isinstance(path, RemotePath)
 
 
-__all__ = ["AnyPath", "RemotePath", "as_path", "filesystem", "is_remote"]
+__all__ = ["AnyPath", "RemotePath", "arrow_source", "as_path", "filesystem", "is_remote"]
