@@ -53,7 +53,8 @@ def test_lighteval_current_multiple_choice() -> None:
     assert got[0]["choice_logprobs"] == [-2.5, -0.3, -4.0]
     assert got[0]["label"] == 1
     assert got[0]["continuations"] == [" 3", " 4", " 5"]
-    assert got[0]["prediction"] is None and got[0]["reference"] is None
+    assert got[0]["prediction"] is None
+    assert got[0]["reference"] is None
     assert [r["harness_acc"] for r in got] == [1.0, 0.0]
 
 
@@ -294,7 +295,8 @@ def test_formats_are_recognised_in_one_directory() -> None:
     found = {f.format for f in discover([FIXTURES])}
     assert found == {"lighteval", "helm", "inspect"}
     names = [f.path.name for f in discover([FIXTURES])]
-    assert "run_spec.json" not in names and not any(n.startswith("results_") for n in names)
+    assert "run_spec.json" not in names
+    assert not any(n.startswith("results_") for n in names)
 
 
 def test_format_forces_one_reader() -> None:

@@ -146,11 +146,11 @@ def _json_log(key: str, path: AnyPath) -> dict[str, Any]:
 def _header_and_samples(path: AnyPath) -> tuple[Mapping[str, Any], Generator[Any, None, None]]:
     if path.suffix.lower() == ".json":
         log = _json_log(str(path), path)
-        samples = log.get("samples") or []
-        if not isinstance(samples, list):
+        listed = log.get("samples") or []
+        if not isinstance(listed, list):
             msg = f"{path}: 'samples' is not a list"
             raise InputFormatError(msg)
-        return log, (s for s in samples)
+        return log, (s for s in listed)
     archive = _Archive(path)
     try:
         if "header.json" in archive.members:
