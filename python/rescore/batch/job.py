@@ -45,9 +45,10 @@ from rescore.batch.spec import (
     missing_column_message,
     resolve_columns,
 )
+from rescore.batch.storage import AnyPath, arrow_source, as_path
 from rescore.batch.tokenize import resolve_tokenizer
 from rescore.batch.units import InputPlan, UnitJob, run_local
-from rescore.batch.writer import OutputDir
+from rescore.batch.writer import OutputDir, list_parts
 from rescore.exceptions import MissingColumnError
 from rescore.registry import InputContext, get_metric
 from rescore.registry.entry import TOKENIZER_OPTION
@@ -58,8 +59,8 @@ from rescore.settings import build, to_dict
 class ScoreResult:
     """What :func:`score` did."""
 
-    out: Path
-    """The output directory."""
+    out: AnyPath
+    """The output directory (a :class:`~rescore.batch.storage.RemotePath` for a URI)."""
     spec: ScoreSpec
     """The resolved settings (columns, metrics with options, tokenizer)."""
     rows_in: int
@@ -77,10 +78,11 @@ class ScoreResult:
 
     def read(self) -> pa.Table:
         """The scores, all parts in order, as one table."""
-        parts = sorted(self.out.glob("part-*.parquet"))
+        parts = list_parts(self.out)
         if not parts:
             return self.spec.output_schema({}).empty_table()
-        return pa.concat_tables([pq.read_table(p) for p in parts]).replace_schema_metadata()
+        tables = [pq.read_table(arrow_source(p)) for p in parts]
+        return pa.concat_tables(tables).replace_schema_metadata()
 
 
 def _metric_specs(
@@ -227,7 +229,7 @@ def _open_output(
         rescore_version=_rescore.__version__,
     )
     out_dir = OutputDir(
-        Path(out).expanduser(),
+        as_path(out),
         fingerprint=fingerprint,
         settings=recorded,
         inputs=input_prints,
@@ -324,9 +326,10 @@ def score(
     Parameters
     ----------
     inputs
-        Files or directories.
+        Files or directories, local or URIs (``s3://bucket/prefix/``, ``gs://``,
+        ``hf://datasets/<org>/<name>/...``, any fsspec protocol).
     out
-        Output directory (created if needed).
+        Output directory (created if needed), local or a URI.
     settings
         A :class:`~rescore.batch.settings.ScoreSettings`; default: its defaults.
     **overrides

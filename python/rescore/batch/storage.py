@@ -182,10 +182,14 @@ class RemotePath:
 
     def _files(self, recursive: bool) -> Iterator[RemotePath]:
         selector = pafs.FileSelector(self.fs_path, recursive=recursive, allow_not_found=True)
-        base = self.fs_path.rstrip("/")
+        base = self.fs_path.strip("/")
         for info in self.fs.get_file_info(selector):
-            rel = info.path[len(base) :].lstrip("/") if info.path.startswith(base) else info.path
-            yield self / rel
+            if recursive and info.type != pafs.FileType.File:
+                continue
+            found = info.path.strip("/")  # fsspec's in-memory file system adds a leading "/"
+            if not found.startswith(base + "/"):
+                continue
+            yield self / found[len(base) + 1 :]
 
     def rglob(self, pattern: str) -> Iterator[RemotePath]:
         """Every file under this directory (``pattern`` must be ``*``)."""
