@@ -375,3 +375,16 @@ def test_missing_prediction_is_a_row_error_under_on_error(tmp_path: Path) -> Non
     path.write_text(json.dumps(log))
     r = rescore.score(path, tmp_path / "out", metrics="exact_match", on_error="null")
     assert r.errors == {"exact_match": 1}
+
+
+def test_reader_model_names_reach_the_size_catalogue(tmp_path: Path) -> None:
+    from rescore.emergence.model_sizes import lookup
+
+    tokens = {(0, "original"): [(" green", -1.0)], (1, "original"): [(" light blue", -2.0)]}
+    path = tmp_path / "scenario_state.json"
+    path.write_text(json.dumps(_separate_state("multiple_choice_separate_original", tokens)))
+    (got,) = rows(path, helm)
+    assert got["model"] == "openai/davinci"  # HELM's adapter_spec.model
+    size = lookup(got["model"])
+    assert size is not None
+    assert size.params == 175e9

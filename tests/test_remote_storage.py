@@ -190,3 +190,26 @@ def test_remote_path_pickles_as_its_uri_only() -> None:
     assert SECRET.encode() not in pickle.dumps(p)
     assert (p.name, p.suffix, str(p.parent)) == ("b.parquet", ".parquet", "s3://bucket/a")
     assert as_path("file:///tmp/x") == Path("/tmp/x")
+
+
+@pytest.mark.ray
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+def test_ray_engine_reads_and_writes_s3_from_its_workers(
+    s3_env: dict[str, str], tmp_path: Path
+) -> None:
+    ray = pytest.importorskip("ray")
+    _upload(FIXTURES / "lighteval", "s3://evals/ray/in")
+    local = rescore.score(FIXTURES / "lighteval", tmp_path / "local", metrics="exact_match")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        mp.setattr("ray._private.ray_constants.ENABLE_RAY_CLUSTER", False)
+        # The workers inherit this process's environment: the endpoint and credentials.
+        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20)
+        try:
+            remote = rescore.score(
+                "s3://evals/ray/in/", "s3://evals/ray/out/", metrics="exact_match", engine="ray"
+            )
+        finally:
+            ray.shutdown()
+    assert _sorted(remote.read()) == _sorted(local.read())
