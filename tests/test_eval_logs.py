@@ -388,3 +388,14 @@ def test_reader_model_names_reach_the_size_catalogue(tmp_path: Path) -> None:
     size = lookup(got["model"])
     assert size is not None
     assert size.params == 175e9
+
+
+@pytest.mark.parametrize("task", ["arc:easy", "gsm8k"])
+def test_lighteval_vectorised_rows_equal_the_record_by_record_rows(
+    task: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = only(f"details_lighteval|{task}|0_*.parquet", LIGHTEVAL)
+    assert lighteval._vectorisable(lighteval._open(path))
+    fast = rows(path, lighteval)
+    monkeypatch.setattr(lighteval, "_vectorisable", lambda pf: False)
+    assert fast == rows(path, lighteval)
