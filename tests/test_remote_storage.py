@@ -213,3 +213,24 @@ def test_ray_engine_reads_and_writes_s3_from_its_workers(
         finally:
             ray.shutdown()
     assert _sorted(remote.read()) == _sorted(local.read())
+
+
+def test_second_job_on_one_output_refuses_while_the_first_runs(tmp_path: Path) -> None:
+    src = FIXTURES / "lighteval"
+    out = tmp_path / "out"
+    cmd = ["score", str(src), "--out", str(out), "-m", "exact_match", "--batch-size", "1", "-q"]
+    slow = SLOW_JOB.replace("time.sleep(0.02)", "time.sleep(0.5)")
+    proc = subprocess.Popen([sys.executable, "-c", slow, *cmd], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(out.glob("part-*.parquet")):
+            time.sleep(0.01)
+        assert proc.poll() is None
+        with pytest.raises(rescore.exceptions.OutputConflictError, match="another rescore job"):
+            rescore.score(src, out, metrics="exact_match", batch_size=1)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (out / ".rescore.lock").exists()  # left by the killed job: it does not block
+    result = rescore.score(src, out, metrics="exact_match", batch_size=1)
+    assert result.resumed

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from rescore.batch.storage import AnyPath, RemotePath, arrow_source
 from rescore.exceptions import OutputConflictError
 
 MANIFEST = "_manifest.json"
+LOCK = ".rescore.lock"
 MANIFEST_FORMAT = "rescore.score/1"
 METADATA_KEY = b"rescore"
 PART = re.compile(r"^part-(\d{5})-(\d{6})\.parquet$")
@@ -180,9 +182,36 @@ class OutputDir:
             "totals": None,
         }
         self.resumed = False
+        self._lock()
         self._open(overwrite)
 
     # -- opening ---------------------------------------------------------------------------
+
+    def _lock(self) -> None:
+        """Hold ``OUT/.rescore.lock`` (an exclusive ``flock``) while this object lives, so a
+        second job on the same local output refuses to start. The kernel releases the lock
+        when the holding process dies, so a killed job's leftover file never blocks a rerun.
+        (Object stores have no locks: jobs there must not share an output.)"""
+        if not isinstance(self.path, Path):
+            return
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = self.path / LOCK
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            msg = (
+                f"output directory {str(self.path)!r} is being written by another rescore job "
+                f"(process {holder}); wait for it to finish, or choose another --out"
+            )
+            raise OutputConflictError(msg) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        weakref.finalize(self, os.close, fd)
 
     def _open(self, overwrite: bool) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
