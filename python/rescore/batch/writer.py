@@ -38,7 +38,6 @@ from rescore.batch.storage import AnyPath, RemotePath, arrow_source
 from rescore.exceptions import OutputConflictError
 
 MANIFEST = "_manifest.json"
-LOCK = ".rescore.lock"
 MANIFEST_FORMAT = "rescore.score/1"
 METADATA_KEY = b"rescore"
 PART = re.compile(r"^part-(\d{5})-(\d{6})\.parquet$")
@@ -188,29 +187,25 @@ class OutputDir:
     # -- opening ---------------------------------------------------------------------------
 
     def _lock(self) -> None:
-        """Hold ``OUT/.rescore.lock`` (an exclusive ``flock``) while this object lives, so a
-        second job on the same local output refuses to start. The kernel releases the lock
-        when the holding process dies, so a killed job's leftover file never blocks a rerun.
+        """Hold an exclusive ``flock`` on ``OUT`` itself while this object lives, so a second
+        job on the same local output refuses to start. The kernel releases the lock when the
+        holding process dies, and no lock file is left, so a killed job never blocks a rerun.
         (Object stores have no locks: jobs there must not share an output.)"""
         if not isinstance(self.path, Path):
             return
         import fcntl
 
         self.path.mkdir(parents=True, exist_ok=True)
-        lock = self.path / LOCK
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             msg = (
-                f"output directory {str(self.path)!r} is being written by another rescore job "
-                f"(process {holder}); wait for it to finish, or choose another --out"
+                f"output directory {str(self.path)!r} is being written by another rescore job; "
+                "wait for it to finish, or choose another --out"
             )
             raise OutputConflictError(msg) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         weakref.finalize(self, os.close, fd)
 
     def _open(self, overwrite: bool) -> None:
