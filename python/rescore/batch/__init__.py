@@ -3,7 +3,11 @@
 Modules, in the order data flows through them:
 
 - :mod:`~rescore.batch.readers`: find inputs, tell formats, stream fixed-size units;
-- :mod:`~rescore.batch.lm_eval`: lm-evaluation-harness sample logs to rows, safely;
+- :mod:`~rescore.batch.storage`: local paths and URIs (``s3://``, ``gs://``, fsspec protocols);
+- :mod:`~rescore.batch.formats`: the evaluation-log formats, recognised by themselves, with
+  their readers :mod:`~rescore.batch.lm_eval` (lm-evaluation-harness sample logs, safely),
+  :mod:`~rescore.batch.lighteval`, :mod:`~rescore.batch.helm` and
+  :mod:`~rescore.batch.inspect_log`, building rows with :mod:`~rescore.batch.record_rows`;
 - :mod:`~rescore.batch.settings`: :class:`ScoreSettings`, every option of the job;
 - :mod:`~rescore.batch.spec`: the resolved spec (:class:`ScoreSpec`) and its fingerprint;
 - :mod:`~rescore.batch.tokenize`: built-in rules or a Hugging Face ``tokenizer.json``;

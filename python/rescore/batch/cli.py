@@ -7,7 +7,6 @@ metrics with their ``--option`` names from the registry entries.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -93,24 +92,29 @@ class _ScoreCommand(click.Command):
     cls=_ScoreCommand,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=str)
 @click.option(
     "--out",
     "-o",
     required=True,
-    type=click.Path(path_type=Path, file_okay=False),
+    type=str,
     help="Output directory: part-*.parquet files (keys + one column per metric) and "
-    "_manifest.json. Re-running the same command resumes an interrupted job.",
+    "_manifest.json. Re-running the same command resumes an interrupted job. Local, or a URI "
+    "(s3://bucket/scores/, gs://..., any fsspec protocol).",
 )
 @click_options(ScoreSettings)
 @_alias_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: Any) -> None:
-    """Score stored generations (Parquet, JSONL, CSV, lm-eval --log_samples) under metrics.
+def score_command(inputs: tuple[str, ...], out: str, quiet: bool, **params: Any) -> None:
+    """Score stored generations (Parquet, JSONL, CSV, and the logs of lm-eval, lighteval, HELM
+    and inspect_ai) under metrics.
 
     INPUT... are files or directories (hive-partitioned Parquet directories, lm-eval output
-    directories). Writes OUT/part-*.parquet with model, task, doc_id (and filter for lm-eval
-    logs) plus one column per metric, then prints the mean of each metric per model and task.
+    directories, lighteval details, HELM runs, inspect_ai log directories), local or URIs
+    (s3://bucket/prefix/, gs://..., hf://datasets/org/name/..., any fsspec protocol). Writes
+    OUT/part-*.parquet with model, task, doc_id (and filter for lm-eval logs; example_id,
+    sample and the harness's own harness_* metrics for the other logs) plus one column per
+    metric, then prints the mean of each metric per model and task.
     A progress bar shows on a terminal. Exit status 1 on bad input, naming file and row.
     """
     try:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from rescore import _rescore
 from rescore.batch import lm_eval
+from rescore.batch.formats import RECORD_FORMATS
 from rescore.batch.progress import RowProgress, summarise
 from rescore.batch.readers import (
     InputFile,
@@ -44,9 +45,10 @@ from rescore.batch.spec import (
     missing_column_message,
     resolve_columns,
 )
+from rescore.batch.storage import AnyPath, arrow_source, as_path
 from rescore.batch.tokenize import resolve_tokenizer
 from rescore.batch.units import InputPlan, UnitJob, run_local
-from rescore.batch.writer import OutputDir
+from rescore.batch.writer import OutputDir, list_parts
 from rescore.exceptions import MissingColumnError
 from rescore.registry import InputContext, get_metric
 from rescore.registry.entry import TOKENIZER_OPTION
@@ -57,8 +59,8 @@ from rescore.settings import build, to_dict
 class ScoreResult:
     """What :func:`score` did."""
 
-    out: Path
-    """The output directory."""
+    out: AnyPath
+    """The output directory (a :class:`~rescore.batch.storage.RemotePath` for a URI)."""
     spec: ScoreSpec
     """The resolved settings (columns, metrics with options, tokenizer)."""
     rows_in: int
@@ -76,10 +78,11 @@ class ScoreResult:
 
     def read(self) -> pa.Table:
         """The scores, all parts in order, as one table."""
-        parts = sorted(self.out.glob("part-*.parquet"))
+        parts = list_parts(self.out)
         if not parts:
             return self.spec.output_schema({}).empty_table()
-        return pa.concat_tables([pq.read_table(p) for p in parts]).replace_schema_metadata()
+        tables = [pq.read_table(arrow_source(p)) for p in parts]
+        return pa.concat_tables(tables).replace_schema_metadata()
 
 
 def _metric_specs(
@@ -167,12 +170,16 @@ def _resolve_spec(settings: ScoreSettings, inp: _Inputs) -> ScoreSpec:
     explicit: dict[Role, str | None] = {r: getattr(settings, f"{r}_col") for r in ROLES}
     formats = frozenset(f.format for f in inp.files)
     keys = list(KEY_COLUMNS)
-    if "lm-eval" in formats:
-        keys.append("filter")
+    for f, s in zip(inp.files, inp.schemas, strict=True):  # an evaluation log's own keys
+        if f.format in RECORD_FORMATS:
+            keys += RECORD_FORMATS[f.format].key_columns(s)
     if any("doc_id" in s.names for s in inp.schemas):
         keys.append("doc_id")
-    keys += inp.keep
-    columns = resolve_columns(first.names, explicit=explicit, keys=keys, where=where)
+    keys = list(dict.fromkeys([*keys, *inp.keep]))
+    # Keys found in any input (another task's harness metrics) count as present: files without
+    # them get nulls.
+    names = list(dict.fromkeys([*first.names, *(k for k in keys if k not in inp.keep)]))
+    columns = resolve_columns(names, explicit=explicit, keys=keys, where=where)
     has_ids = columns.prediction_ids is not None and columns.reference_ids is not None
     tok: TokenizerSpec = resolve_tokenizer(_tokenizer_value(settings), has_ids=has_ids)
     names = list(settings.metrics) or applicable_metrics(columns, tok)
@@ -222,7 +229,7 @@ def _open_output(
         rescore_version=_rescore.__version__,
     )
     out_dir = OutputDir(
-        Path(out).expanduser(),
+        as_path(out),
         fingerprint=fingerprint,
         settings=recorded,
         inputs=input_prints,
@@ -319,9 +326,10 @@ def score(
     Parameters
     ----------
     inputs
-        Files or directories.
+        Files or directories, local or URIs (``s3://bucket/prefix/``, ``gs://``,
+        ``hf://datasets/<org>/<name>/...``, any fsspec protocol).
     out
-        Output directory (created if needed).
+        Output directory (created if needed), local or a URI.
     settings
         A :class:`~rescore.batch.settings.ScoreSettings`; default: its defaults.
     **overrides

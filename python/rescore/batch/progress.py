@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import polars as pl
+import pyarrow.dataset as pads
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,6 +22,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from rescore.batch.storage import AnyPath, RemotePath
+from rescore.batch.writer import list_parts
 from rescore.registry import Aggregation
 
 
@@ -73,17 +75,24 @@ class RowProgress:
 
 
 def summarise(
-    out: Path,
+    out: AnyPath,
     aggregations: Mapping[str, Aggregation],
     error_groups: Mapping[tuple[str | None, str | None], int],
 ) -> pl.DataFrame:
     """Rows, unscorable rows and each metric's aggregate (its entry's: the mean for most, a
     corpus score from the statistics column for some) per model and task of an output."""
     metrics = list(aggregations)
-    parts = sorted(out.glob("part-*.parquet"))
+    parts = list_parts(out)
     keys = ["model", "task"]
     if parts:
-        scores = pl.scan_parquet(parts)
+        remote = [p for p in parts if isinstance(p, RemotePath)]
+        if isinstance(out, RemotePath):
+            paths = [p.fs_path for p in remote]
+            scores = pl.scan_pyarrow_dataset(
+                pads.dataset(paths, filesystem=out.fs, format="parquet")
+            )
+        else:
+            scores = pl.scan_parquet([str(p) for p in parts])
         partials = [e for m, agg in aggregations.items() for e in agg.partials(m)]
         grouped = scores.group_by(keys).agg(pl.len().alias("rows"), *partials)
         frame = grouped.collect(engine="streaming")  # bounded memory on any output size

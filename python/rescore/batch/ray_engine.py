@@ -62,7 +62,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,6 +71,7 @@ import pyarrow.parquet as pq
 from rescore import _rescore
 from rescore.batch.score_table import score_table
 from rescore.batch.spec import ScoreSpec, with_workers
+from rescore.batch.storage import AnyPath, arrow_source
 from rescore.batch.units import InputPlan, UnitJob
 from rescore.batch.writer import METADATA_KEY, OutputDir, write_part_file
 from rescore.exceptions import InvalidOptionError, UnscorableRowError
@@ -322,7 +322,7 @@ def read_ranges(
             first = next(k for k in range(len(done) + 1) if k not in done)
             ranges.append(ReadRange(plan, first, None, done, None))
             continue
-        meta = pq.ParquetFile(plan.file.path).metadata
+        meta = pq.ParquetFile(arrow_source(plan.file.path)).metadata
         n = int(meta.num_rows)
         n_units = -(-n // batch_size)
         starts, row = {0}, 0
@@ -418,7 +418,7 @@ class WorkerJob:
     """What a scoring task needs: the unit job and where parts go."""
 
     job: UnitJob
-    out: Path
+    out: AnyPath
     fingerprint: str
     paths: tuple[str, ...]
     part_meta: tuple[Mapping[str, Any], ...]
@@ -551,7 +551,7 @@ class _Collector:
             total = max(done, default=-1) + 1
             expected = None
             if plan.file.format == "parquet":
-                n = int(pq.ParquetFile(plan.file.path).metadata.num_rows)
+                n = int(pq.ParquetFile(arrow_source(plan.file.path)).metadata.num_rows)
                 expected = -(-n // self.job.batch_size)
             if len(done) != total or (expected is not None and total != expected):
                 msg = f"the Ray job ended with units of {plan.file.path} missing; run it again"

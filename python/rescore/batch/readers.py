@@ -1,8 +1,11 @@
 """Find input files, tell their format, and stream them as fixed-size Arrow tables.
 
-Formats: Parquet files and (hive-partitioned) directories, JSONL, CSV/TSV and lm-evaluation-
-harness sample logs (:mod:`rescore.batch.lm_eval`). Every reader streams: memory is bounded by
-the batch size (and a Parquet file's row-group size), never by the file size.
+Formats: Parquet files and (hive-partitioned) directories, JSONL, CSV/TSV, and evaluation logs
+recognised by themselves (:mod:`rescore.batch.formats`: lm-evaluation-harness sample logs,
+lighteval details, HELM runs, inspect_ai logs). Paths may be local or remote
+(:mod:`rescore.batch.storage`: ``s3://``, ``gs://``, ``hf://``, any fsspec protocol). Table
+readers stream: memory is bounded by the batch size (and a Parquet file's row-group size), never
+by the file size; evaluation-log readers hold one record (a JSON log: one document) at a time.
 
 Work units. A file's rows are cut into units of ``batch_size`` consecutive rows: unit ``k`` is
 rows ``[k * batch_size, (k + 1) * batch_size)``. This depends only on the file's content and
@@ -17,8 +20,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePath
+from typing import Any, Literal, get_args
 from urllib.parse import unquote
 
 import pyarrow as pa
@@ -27,12 +30,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from rescore.batch import lm_eval
+from rescore.batch.formats import RECORD_FORMATS, recognise
+from rescore.batch.storage import AnyPath, as_path, is_remote
+from rescore.batch.storage import arrow_source as _arrow_source
 from rescore.batch.text_blocks import count_lines, iter_line_blocks
 from rescore.exceptions import InputFormatError, InvalidOptionError
 
-Format = Literal["parquet", "jsonl", "csv", "lm-eval"]
-FORMATS: tuple[Format, ...] = ("parquet", "jsonl", "csv", "lm-eval")
+Format = Literal["parquet", "jsonl", "csv", "lm-eval", "lighteval", "helm", "inspect"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+TABLE_FORMATS = ("parquet", "jsonl", "csv")
 EXTENSIONS: Mapping[str, Format] = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -48,7 +54,7 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 class InputFile:
     """One input file with its format and the constant columns its path gives."""
 
-    path: Path
+    path: AnyPath
     format: Format
     constants: tuple[tuple[str, Any, str], ...] = ()
     """``(column, value, arrow type name)`` from hive ``key=value`` directories."""
@@ -86,31 +92,44 @@ class InputFile:
 # --- discovery ----------------------------------------------------------------------------------
 
 
-def _hidden(rel: Path) -> bool:
+def _hidden(rel: PurePath) -> bool:
     return any(part.startswith(("_", ".")) for part in rel.parts)
 
 
-def _detect(path: Path, fmt: Format | None) -> Format:
-    if fmt is not None:
-        return fmt
+def _detect(path: AnyPath, fmt: Format | None, explicit: bool) -> Format | None:
+    """The format of ``path``; ``None`` for a file found in a directory that is no input (a
+    HELM ``run_spec.json``, a results file); a file named explicitly must be one."""
     ext = EXTENSIONS.get(path.suffix.lower())
-    if ext is None:
-        known = ", ".join(EXTENSIONS)
-        msg = f"{path}: cannot tell the format from the extension (known: {known}); pass --format"
+    if fmt in TABLE_FORMATS:
+        return fmt
+    record = recognise(path, ext, fmt)
+    if record is not None:
+        return record  # type: ignore[return-value]
+    if fmt is None and ext is not None:
+        return ext
+    if explicit:
+        known = ", ".join([*EXTENSIONS, ".eval", ".json (inspect_ai logs)", "scenario_state.json"])
+        what = f"a {fmt} file" if fmt is not None else f"in a known format (known: {known})"
+        msg = f"{path}: not {what}; pass --format to choose another"
         raise InvalidOptionError(msg)
-    if ext == "jsonl":
-        record = lm_eval.first_record(path)
-        if lm_eval.looks_like_record(record):
-            return "lm-eval"
-    return ext
+    return None
 
 
-def _partition_constants(files: Sequence[Path], root: Path) -> dict[Path, tuple[Any, ...]]:
+def _searched(fmt: Format | None) -> set[str]:
+    """File name endings a directory search considers."""
+    if fmt in TABLE_FORMATS:
+        return {e for e, f in EXTENSIONS.items() if f == fmt}
+    if fmt is not None:
+        return set(RECORD_FORMATS[fmt].extensions)
+    return {*EXTENSIONS, *(e for r in RECORD_FORMATS.values() for e in r.extensions)}
+
+
+def _partition_constants(files: Sequence[AnyPath], root: AnyPath) -> dict[Any, tuple[Any, ...]]:
     """Typed hive partition values per file: int64 when every value of a key is an integer."""
-    raw: dict[Path, list[tuple[str, str | None]]] = {}
+    raw: dict[Any, list[tuple[str, str | None]]] = {}
     for f in files:
         pairs: list[tuple[str, str | None]] = []
-        for part in f.relative_to(root).parent.parts:
+        for part in f.relative_to(root).parent.parts:  # type: ignore[arg-type]
             if "=" in part:
                 key, text = part.split("=", 1)
                 decoded = unquote(text)
@@ -121,7 +140,7 @@ def _partition_constants(files: Sequence[Path], root: Path) -> dict[Path, tuple[
         for key, value in found:
             is_int = value is None or re.fullmatch(r"[+-]?\d{1,18}", value) is not None
             keys[key] = keys.get(key, True) and is_int
-    out: dict[Path, tuple[Any, ...]] = {}
+    out: dict[Any, tuple[Any, ...]] = {}
     for f, found in raw.items():
         consts: list[tuple[str, Any, str]] = []
         for key, value in found:
@@ -133,39 +152,51 @@ def _partition_constants(files: Sequence[Path], root: Path) -> dict[Path, tuple[
     return out
 
 
-def discover(paths: Sequence[str | Path], fmt: Format | None = None) -> list[InputFile]:
+def discover(paths: Sequence[str | Path | AnyPath], fmt: Format | None = None) -> list[InputFile]:
     """The input files of ``paths``, in a deterministic order.
 
     A directory is searched recursively for files with a known extension (or any file, with
     ``fmt``), skipping names starting with ``_`` or ``.``; ``key=value`` directories (hive
-    partitioning) become constant columns. ``.jsonl`` files holding lm-eval sample records are
-    read as ``lm-eval`` unless ``fmt`` says otherwise.
+    partitioning) become constant columns of table files. Evaluation logs are recognised by
+    name and content (:func:`rescore.batch.formats.recognise`) unless ``fmt`` says otherwise;
+    in a directory, ``.json`` files that are no log (HELM's ``run_spec.json``, results files)
+    are passed over. Paths may be URIs (``s3://bucket/prefix/``).
     """
     if fmt is not None and fmt not in FORMATS:
         msg = f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}"
         raise InvalidOptionError(msg)
     out: list[InputFile] = []
-    seen: set[Path] = set()
+    seen: set[AnyPath] = set()
     for given in paths:
-        p = Path(given).expanduser()
+        p = as_path(given)
         if not p.exists():
             msg = f"input {str(p)!r} does not exist"
             raise FileNotFoundError(msg)
         if p.is_dir():
             root = p.resolve()
-            exts = {e for e, f in EXTENSIONS.items() if fmt is None or f == fmt or _jsonl(fmt, f)}
-            files = sorted(
-                f
-                for f in root.rglob("*")
-                if f.is_file() and not _hidden(f.relative_to(root)) and f.suffix.lower() in exts
+            exts = _searched(fmt)
+            candidates = sorted(
+                (
+                    f
+                    for f in root.rglob("*")
+                    if f.suffix.lower() in exts
+                    and not _hidden(f.relative_to(root))  # type: ignore[arg-type]
+                    and (is_remote(f) or f.is_file())
+                ),
+                key=str,
             )
-            if not files:
+            detected = [(f, _detect(f, fmt, explicit=False)) for f in candidates]
+            typed = [(f, d) for f, d in detected if d is not None]
+            if not typed:
                 msg = f"input directory {str(p)!r} holds no {fmt or 'known'} files"
                 raise InvalidOptionError(msg)
-            consts = _partition_constants(files, root)
-            found = [InputFile(f, _detect(f, fmt), consts[f]) for f in files]
+            tables = [f for f, d in typed if d in TABLE_FORMATS]
+            consts = _partition_constants(tables, root)
+            found = [InputFile(f, d, consts.get(f, ())) for f, d in typed]
         else:
-            found = [InputFile(p.resolve(), _detect(p, fmt))]
+            d = _detect(p, fmt, explicit=True)
+            assert d is not None
+            found = [InputFile(p.resolve(), d)]
         for f in found:
             if f.path not in seen:
                 seen.add(f.path)
@@ -174,10 +205,6 @@ def discover(paths: Sequence[str | Path], fmt: Format | None = None) -> list[Inp
         msg = "no input files"
         raise InvalidOptionError(msg)
     return out
-
-
-def _jsonl(fmt: Format, ext_format: Format) -> bool:
-    return fmt == "lm-eval" and ext_format == "jsonl"
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -199,17 +226,17 @@ def peek_schema(f: InputFile, keep: Sequence[str] = ()) -> pa.Schema:
     """The columns (and types, as read) of ``f``, without reading its data."""
     if f.format == "parquet":
         try:
-            base = pq.read_schema(f.path)
+            base = pq.read_schema(_arrow_source(f.path))
         except (pa.ArrowInvalid, OSError) as e:
             msg = f"{f.path}: not a readable Parquet file: {e}"
             raise InputFormatError(msg) from e
-    elif f.format == "lm-eval":
-        base = lm_eval.schema(keep)
+    elif f.format in RECORD_FORMATS:
+        base = RECORD_FORMATS[f.format].schema(f.path, keep)
     elif f.format == "jsonl":
         base = _jsonl_sample_schema(f.path)
     else:
         try:
-            with pa_csv.open_csv(f.path, parse_options=_csv_parse(f.path)) as reader:
+            with pa_csv.open_csv(_arrow_source(f.path), parse_options=_csv_parse(f.path)) as reader:
                 base = reader.schema
         except pa.ArrowInvalid as e:
             _raise_csv(f.path, e)
@@ -218,7 +245,7 @@ def peek_schema(f: InputFile, keep: Sequence[str] = ()) -> pa.Schema:
     return pa.schema([*base, *extra])
 
 
-def _jsonl_sample_schema(path: Path) -> pa.Schema:
+def _jsonl_sample_schema(path: AnyPath) -> pa.Schema:
     for first_line, block in iter_line_blocks(path, 1 << 20):
         table = _read_json_block(path, first_line, block, None)
         return pa.schema(
@@ -315,8 +342,10 @@ def iter_units(
         stream = _parquet_tables(f, columns, drop)
         drop = stream.__next__()  # the generator first reports the rows it could not skip
         tables: Iterable[pa.Table] = stream
-    elif f.format == "lm-eval":
-        tables = lm_eval.iter_tables(f.path, keep, batch_size)
+    elif f.format in RECORD_FORMATS:
+        tables = _with_columns(
+            RECORD_FORMATS[f.format].tables(f.path, keep, batch_size), columns, types
+        )
     elif f.format == "jsonl":
         tables = _jsonl_tables(f, columns, types)
     else:
@@ -325,9 +354,20 @@ def iter_units(
         yield k, _cast(_add_constants(table, f), types, f)
 
 
+def _with_columns(
+    tables: Iterable[pa.Table], columns: Sequence[str], types: Mapping[str, pa.DataType]
+) -> Iterator[pa.Table]:
+    """Add the wanted columns a file's rows lack (another file's harness metrics), as nulls."""
+    for t in tables:
+        for c in columns:
+            if c not in t.column_names:
+                t = t.append_column(c, pa.nulls(t.num_rows, types.get(c, pa.string())))
+        yield t
+
+
 def _parquet_tables(f: InputFile, columns: Sequence[str], skip: int) -> Iterator[Any]:
     try:
-        pf = pq.ParquetFile(f.path)
+        pf = pq.ParquetFile(_arrow_source(f.path))
     except (pa.ArrowInvalid, OSError) as e:
         msg = f"{f.path}: not a readable Parquet file: {e}"
         raise InputFormatError(msg) from e
@@ -353,7 +393,7 @@ def _parquet_tables(f: InputFile, columns: Sequence[str], skip: int) -> Iterator
 
 
 def _read_json_block(
-    path: Path, first_line: int, block: bytes, schema: pa.Schema | None
+    path: AnyPath, first_line: int, block: bytes, schema: pa.Schema | None
 ) -> pa.Table:
     parse = pa_json.ParseOptions(
         explicit_schema=schema,
@@ -391,11 +431,11 @@ def _jsonl_tables(
         yield table.select([c for c in schema.names if c in table.column_names])
 
 
-def _csv_parse(path: Path) -> pa_csv.ParseOptions:
+def _csv_parse(path: AnyPath) -> pa_csv.ParseOptions:
     return pa_csv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
 
 
-def _raise_csv(path: Path, e: Exception) -> Any:
+def _raise_csv(path: AnyPath, e: Exception) -> Any:
     if "UTF8" in str(e) or "UTF-8" in str(e):
         for _ in iter_line_blocks(path):  # names the first line with invalid UTF-8
             pass
@@ -424,7 +464,7 @@ def _csv_tables(
     )
     try:
         with pa_csv.open_csv(
-            f.path, parse_options=_csv_parse(f.path), convert_options=convert
+            _arrow_source(f.path), parse_options=_csv_parse(f.path), convert_options=convert
         ) as reader:
             for batch in reader:
                 table = pa.Table.from_batches([batch])
@@ -481,8 +521,10 @@ def _parse_json_lists(
 def count_rows(f: InputFile) -> int | None:
     """Rows in ``f`` if cheaply known (Parquet metadata; lines of JSONL), else ``None``."""
     if f.format == "parquet":
-        return int(pq.ParquetFile(f.path).metadata.num_rows)
-    if f.format in ("jsonl", "lm-eval"):
+        return int(pq.ParquetFile(_arrow_source(f.path)).metadata.num_rows)
+    if f.format in RECORD_FORMATS:
+        return RECORD_FORMATS[f.format].count_rows(f.path)
+    if f.format == "jsonl":
         return count_lines(f.path)
     return None
 

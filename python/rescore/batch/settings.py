@@ -53,8 +53,9 @@ class ScoreSettings:
     format: Format | None = setting(
         None,
         "Input format. Default: from the extension (.parquet/.pq, .jsonl/.ndjson, .csv/.tsv); "
-        "lm-eval sample logs (samples_<task>_<time>.jsonl, or records with doc_id, target and "
-        "filtered_resps) are recognised by themselves.",
+        "evaluation logs are recognised by themselves: lm-eval sample logs (records with "
+        "doc_id, target and filtered_resps), lighteval details Parquet, HELM "
+        "scenario_state.json, inspect_ai .eval and .json logs.",
     )
     prediction_col: str | None = setting(
         None, f"Prediction text column. Default: the first of {_tried('prediction')}."

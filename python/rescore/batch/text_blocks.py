@@ -7,15 +7,15 @@ first line is known, so errors can name the line.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
+from rescore.batch.storage import AnyPath
 from rescore.exceptions import InputFormatError
 
 BLOCK_BYTES = 4 << 20
 """Bytes read at a time (a block grows to hold a longer line whole)."""
 
 
-def _check_utf8(block: bytes, path: Path, first_line: int) -> None:
+def _check_utf8(block: bytes, path: AnyPath, first_line: int) -> None:
     try:
         block.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -25,7 +25,7 @@ def _check_utf8(block: bytes, path: Path, first_line: int) -> None:
         raise InputFormatError(msg) from None
 
 
-def iter_line_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+def iter_line_blocks(path: AnyPath, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line number of the first line, 1-based; bytes of whole lines)``.
 
     Every yielded block ends with a newline (one is added after a last line without it) and is
@@ -53,12 +53,14 @@ def iter_line_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tup
         yield line, rest + b"\n"
 
 
-def count_lines(path: Path, block_bytes: int = BLOCK_BYTES) -> int:
+def count_lines(path: AnyPath, block_bytes: int = BLOCK_BYTES) -> int:
     """Lines in ``path``: a fast pass (no decoding) for progress totals."""
     return sum(block.count(b"\n") for _, block in iter_line_blocks_raw(path, block_bytes))
 
 
-def iter_line_blocks_raw(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+def iter_line_blocks_raw(
+    path: AnyPath, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, bytes]]:
     """Like :func:`iter_line_blocks` without the UTF-8 check."""
     rest = b""
     with path.open("rb") as f:

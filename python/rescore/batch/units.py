@@ -53,7 +53,7 @@ def _error_groups(table: pa.Table, mask: Any) -> list[list[Any]]:
 
 def _locate(table: pa.Table, row: int) -> str:
     parts = []
-    for key in ("doc_id", "filter"):
+    for key in ("doc_id", "filter", "example_id", "sample"):
         if key in table.column_names:
             parts.append(f"{key} {table.column(key)[row].as_py()!r}")
     return f" ({', '.join(parts)})" if parts else ""

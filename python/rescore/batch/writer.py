@@ -7,6 +7,10 @@ Layout of ``OUT``::
 
 Readers take ``OUT/*.parquet`` and ignore names starting with ``_`` or ``.``.
 
+On object storage (``s3://``, ...) a part or the manifest is one object written in one request
+once complete: an object store shows an object whole or not at all, so no temporary file is
+needed.
+
 Safety. A part is written to a hidden temporary file (``.part-...tmp-<pid>``), flushed to disk,
 then renamed into place: a visible part is always complete, whenever the job is killed. Every
 part carries the job's fingerprint and its own manifest record in its Parquet metadata (key
@@ -22,6 +26,7 @@ import json
 import os
 import re
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rescore.batch.storage import AnyPath, RemotePath, arrow_source
 from rescore.exceptions import OutputConflictError
 
 MANIFEST = "_manifest.json"
@@ -53,7 +59,15 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def list_parts(directory: AnyPath) -> list[AnyPath]:
+    """The part files of an output directory, in order."""
+    return sorted((p for p in directory.iterdir() if PART.match(p.name)), key=lambda p: p.name)
+
+
+def _write_atomic(path: AnyPath, data: bytes) -> None:
+    if isinstance(path, RemotePath):
+        path.write_bytes(data)
+        return
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with tmp.open("wb") as fh:
         fh.write(data)
@@ -64,7 +78,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_part_file(
-    directory: Path,
+    directory: AnyPath,
     fingerprint: str,
     file_index: int,
     unit: int,
@@ -89,6 +103,11 @@ def write_part_file(
         "record": record,
     }
     table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta).encode()})
+    if isinstance(directory, RemotePath):
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        (directory / name).write_bytes(sink.getvalue().to_pybytes())
+        return record
     final = directory / name
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     with tmp.open("wb") as fh:
@@ -100,10 +119,10 @@ def write_part_file(
     return record
 
 
-def read_part_record(path: Path) -> dict[str, Any] | None:
+def read_part_record(path: AnyPath) -> dict[str, Any] | None:
     """The ``rescore`` metadata of a part file (``None`` if it has none or is unreadable)."""
     try:
-        meta = pq.read_schema(path).metadata or {}
+        meta = pq.read_schema(arrow_source(path)).metadata or {}
     except (pa.ArrowInvalid, OSError):
         return None
     raw = meta.get(METADATA_KEY)
@@ -140,7 +159,7 @@ class OutputDir:
 
     def __init__(
         self,
-        path: Path,
+        path: AnyPath,
         *,
         fingerprint: str,
         settings: Mapping[str, Any],
@@ -162,13 +181,36 @@ class OutputDir:
             "totals": None,
         }
         self.resumed = False
+        self._lock()
         self._open(overwrite)
 
     # -- opening ---------------------------------------------------------------------------
 
+    def _lock(self) -> None:
+        """Hold an exclusive ``flock`` on ``OUT`` itself while this object lives, so a second
+        job on the same local output refuses to start. The kernel releases the lock when the
+        holding process dies, and no lock file is left, so a killed job never blocks a rerun.
+        (Object stores have no locks: jobs there must not share an output.)"""
+        if not isinstance(self.path, Path):
+            return
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            msg = (
+                f"output directory {str(self.path)!r} is being written by another rescore job; "
+                "wait for it to finish, or choose another --out"
+            )
+            raise OutputConflictError(msg) from None
+        weakref.finalize(self, os.close, fd)
+
     def _open(self, overwrite: bool) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        names = sorted(p.name for p in self.path.iterdir())
+        names = sorted(p.name for p in self.path.iterdir() if p.name)
         foreign = [
             n
             for n in names
@@ -190,7 +232,8 @@ class OutputDir:
             for n in parts:
                 (self.path / n).unlink()
             manifest_path.unlink(missing_ok=True)
-            _fsync_dir(self.path)
+            if isinstance(self.path, Path):
+                _fsync_dir(self.path)
             self.save(force=True)
             return
         if manifest_path.exists():
@@ -316,4 +359,11 @@ class OutputDir:
         self._last_save = now
 
 
-__all__ = ["MANIFEST", "OutputDir", "part_name", "read_part_record", "write_part_file"]
+__all__ = [
+    "MANIFEST",
+    "OutputDir",
+    "list_parts",
+    "part_name",
+    "read_part_record",
+    "write_part_file",
+]
