@@ -14,9 +14,10 @@ import click
 from rich.console import Console
 
 from rescore.batch.job import score
-from rescore.batch.progress import print_summary
+from rescore.batch.progress import print_stages, print_summary
 from rescore.batch.settings import ScoreSettings
 from rescore.batch.spec import parse_options
+from rescore.batch.stages import since_process_start
 from rescore.exceptions import InvalidOptionError
 from rescore.registry import METRICS, Metric, builtin_metrics
 from rescore.registry.entry import TOKENIZER_OPTION
@@ -105,7 +106,15 @@ class _ScoreCommand(click.Command):
 @click_options(ScoreSettings)
 @_alias_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: Any) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="After the summary, where the time went: wall and CPU seconds per stage.",
+)
+def score_command(
+    inputs: tuple[Path, ...], out: Path, quiet: bool, verbose: bool, **params: Any
+) -> None:
     """Score stored generations (Parquet, JSONL, CSV, lm-eval --log_samples) under metrics.
 
     INPUT... are files or directories (hive-partitioned Parquet directories, lm-eval output
@@ -113,6 +122,7 @@ def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: An
     logs) plus one column per metric, then prints the mean of each metric per model and task.
     A progress bar shows on a terminal. Exit status 1 on bad input, naming file and row.
     """
+    started = since_process_start()
     try:
         settings = from_cli(ScoreSettings, _with_aliases(params))
         result = score(list(inputs), out, settings, progress=not quiet)
@@ -131,6 +141,9 @@ def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: An
             f"scores in {result.out}",
             highlight=False,
         )
+    if verbose:
+        stages = {**({"start": started} if started is not None else {}), **result.stages}
+        print_stages(stages, Console(stderr=True))
 
 
 def _with_aliases(params: dict[str, Any]) -> dict[str, Any]:
