@@ -79,6 +79,17 @@ impl Workers {
     }
 }
 
+/// Name the threads of rayon's global pool (the one `workers=-1` runs on) `rescore-N`, as the
+/// sized pools are, so profilers and the batch job's per-thread CPU accounting can tell kernel
+/// threads from Arrow's. Called once when the module loads; if the global pool already exists it
+/// keeps its threads and their names.
+pub fn name_global_pool() {
+    // The only error is "already initialised", which leaves a working pool: nothing to report.
+    let _ = ThreadPoolBuilder::new()
+        .thread_name(|i| format!("rescore-{i}"))
+        .build_global();
+}
+
 fn pool_with(threads: usize) -> RescoreResult<Arc<ThreadPool>> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
     let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));

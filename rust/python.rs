@@ -398,6 +398,7 @@ fn rolling_statistics(
 #[pymodule(gil_used = false)]
 fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    crate::parallel::name_global_pool();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;

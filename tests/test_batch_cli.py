@@ -107,3 +107,20 @@ def test_lm_eval_directory_and_conventions(tmp_path: Path) -> None:
     c = read_out(out / "class_mean").column("brier_score").to_pylist()
     assert c == pytest.approx([s[0] / 2, s[1] / 3])
     assert read_out(out / "sum").column("filter").to_pylist() == ["none", "none"]
+
+
+def test_verbose_prints_where_the_time_went(gens: Path, tmp_path: Path) -> None:
+    args = ["score", str(gens), "--out", str(tmp_path / "out"), "--metrics", "exact_match"]
+    quiet = CliRunner().invoke(main, [*args, "--quiet"])
+    assert "where the time went" not in quiet.output
+    result = CliRunner().invoke(main, [*args, "--overwrite", "--verbose"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "where the time went" in result.output
+    rows = dict(
+        (m.group(1), m.group(2))
+        for ln in result.output.splitlines()
+        if (m := re.match(r"\W*(\w[\w ]*?)\s+│\s+([\d.]+|-)\s+│\s+([\d.]+|-)", ln))
+    )
+    for stage in ("plan", "read", "score", "write", "summary"):
+        assert float(rows[stage]) >= 0.0, stage
+    assert rows["kernels"] == "-"  # a pool has CPU seconds, no wall of its own

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -176,3 +177,98 @@ def test_output_rows_do_not_depend_on_batch_size_or_workers(
     b = rescore.score(inputs[1], out / "b", metrics=METRICS, batch_size=1000)
     assert a.read() == b.read()
     assert_frame_equal(a.summary, b.summary, check_exact=False, rel_tol=1e-12)  # sum order
+
+
+# The job with every stage slowed down (reading, scoring and writing each take a few ms per
+# unit), so that a kill at a random moment finds units in flight in every stage.
+SLOW_STAGES_JOB = """
+import sys, time
+import rescore.batch.units as units
+import rescore.batch.writer as writer
+score, write = units.score_table_with_errors, writer.write_part_file
+units_of = units.UnitJob.units
+def slow_score(*args, **kwargs):
+    time.sleep(0.004)
+    return score(*args, **kwargs)
+def slow_write(*args, **kwargs):
+    time.sleep(0.006)
+    return write(*args, **kwargs)
+def slow_units(self, *args, **kwargs):
+    for item in units_of(self, *args, **kwargs):
+        time.sleep(0.003)
+        yield item
+units.score_table_with_errors = slow_score
+writer.write_part_file = slow_write
+units.UnitJob.units = slow_units
+from rescore.cli import main
+main(sys.argv[1:])
+"""
+
+
+def _part_bytes(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("part-*.parquet"))}
+
+
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_pipelined_parts_are_byte_identical_to_sequential(
+    inputs: list[Path], tmp_path: Path, in_flight: int
+) -> None:
+    seq = rescore.score(inputs, tmp_path / "seq", metrics=METRICS, batch_size=70, in_flight=0)
+    pipe = rescore.score(
+        inputs, tmp_path / "pipe", metrics=METRICS, batch_size=70, in_flight=in_flight
+    )
+    assert len(_part_bytes(seq.out)) == 3000 // 70 + 1 + 1  # each file ends on a short unit
+    assert _part_bytes(pipe.out) == _part_bytes(seq.out)
+    for key in ("files", "totals", "fingerprint", "complete"):
+        assert manifest(pipe.out)[key] == manifest(seq.out)[key]
+    assert_frame_equal(pipe.summary, seq.summary)
+    assert {"plan", "read", "score", "write", "summary"} <= set(pipe.stages)
+
+
+def test_sigkill_at_random_moments_of_a_pipelined_run(inputs: list[Path], tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    rescore.score(inputs, reference, metrics=METRICS, batch_size=40, in_flight=0)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", SLOW_STAGES_JOB, *_command(inputs, out), "--in-flight", "3"]
+    rng = random.Random(12)
+    kills = 0
+    for _ in range(5):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        before = len(list(out.glob("part-*.parquet"))) if out.exists() else 0
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:  # wait for the first part
+            if out.exists() and len(list(out.glob("part-*.parquet"))) > before:
+                break
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0.0, 0.15))  # then anywhere in the pipeline
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        for p in out.glob("part-*.parquet"):
+            pq.read_metadata(p)  # every visible part is complete
+    assert kills >= 3, "the job kept finishing before it was killed"
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    m = manifest(out)
+    assert m["complete"]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert read_out(out) == read_out(reference)  # no row lost or duplicated, in order
+    assert _part_bytes(out) == _part_bytes(reference)
+    assert m["totals"] == manifest(reference)["totals"]
+
+
+@pytest.mark.parametrize("in_flight", [0, 1, 2])
+def test_a_failure_leaves_the_units_before_it_written(tmp_path: Path, in_flight: int) -> None:
+    n = 100
+    probs = [[0.25, 0.75]] * n
+    probs[61] = [0.5, 0.75]  # unit 6 of 10-row units cannot be scored
+    table = pa.table({"probabilities": probs, "label": [i % 2 for i in range(n)]})
+    path = tmp_path / "probs.parquet"
+    pq.write_table(table, path, row_group_size=7)
+    out = tmp_path / "out"
+    with pytest.raises(rescore.exceptions.UnscorableRowError, match=r"row 61\b"):
+        rescore.score(path, out, metrics="brier_score", batch_size=10, in_flight=in_flight)
+    # every unit before the failing one is written and recorded, none after it
+    parts = sorted(p.name for p in out.glob("part-*.parquet"))
+    assert parts == [f"part-00000-{k:06d}.parquet" for k in range(6)]
+    assert sorted(int(k) for k in manifest(out)["files"]["0"]["units"]) == list(range(6))

@@ -13,9 +13,10 @@ import click
 from rich.console import Console
 
 from rescore.batch.job import score
-from rescore.batch.progress import print_summary
+from rescore.batch.progress import print_stages, print_summary
 from rescore.batch.settings import ScoreSettings
 from rescore.batch.spec import parse_options
+from rescore.batch.stages import since_process_start
 from rescore.exceptions import InvalidOptionError
 from rescore.registry import METRICS, Metric, builtin_metrics
 from rescore.registry.entry import TOKENIZER_OPTION
@@ -105,7 +106,15 @@ class _ScoreCommand(click.Command):
 @click_options(ScoreSettings)
 @_alias_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-def score_command(inputs: tuple[str, ...], out: str, quiet: bool, **params: Any) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="After the summary, where the time went: wall and CPU seconds per stage.",
+)
+def score_command(
+    inputs: tuple[str, ...], out: str, quiet: bool, verbose: bool, **params: Any
+) -> None:
     """Score stored generations (Parquet, JSONL, CSV, and the logs of lm-eval, lighteval, HELM
     and inspect_ai) under metrics.
 
@@ -114,9 +123,11 @@ def score_command(inputs: tuple[str, ...], out: str, quiet: bool, **params: Any)
     (s3://bucket/prefix/, gs://..., hf://datasets/org/name/..., any fsspec protocol). Writes
     OUT/part-*.parquet with model, task, doc_id (and filter for lm-eval logs; example_id,
     sample and the harness's own harness_* metrics for the other logs) plus one column per
-    metric, then prints the mean of each metric per model and task.
+    metric, then prints each metric's aggregate per model and task (the mean, or a corpus
+    score for corpus-level metrics).
     A progress bar shows on a terminal. Exit status 1 on bad input, naming file and row.
     """
+    started = since_process_start()
     try:
         settings = from_cli(ScoreSettings, _with_aliases(params))
         result = score(list(inputs), out, settings, progress=not quiet)
@@ -135,6 +146,9 @@ def score_command(inputs: tuple[str, ...], out: str, quiet: bool, **params: Any)
             f"scores in {result.out}",
             highlight=False,
         )
+    if verbose:
+        stages = {**({"start": started} if started is not None else {}), **result.stages}
+        print_stages(stages, Console(stderr=True))
 
 
 def _with_aliases(params: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from rescore.batch.spec import (
     missing_column_message,
     resolve_columns,
 )
+from rescore.batch.stages import StageClock, StageTime
 from rescore.batch.storage import AnyPath, arrow_source, as_path
 from rescore.batch.tokenize import resolve_tokenizer
 from rescore.batch.units import InputPlan, UnitJob, run_local
@@ -75,6 +76,8 @@ class ScoreResult:
     """Rows, errors and the mean of each metric per model and task."""
     resumed: bool
     """Whether an interrupted run's output was continued."""
+    stages: Mapping[str, StageTime] = field(default_factory=dict)
+    """Wall and CPU seconds per stage (see :mod:`rescore.batch.stages`)."""
 
     def read(self) -> pa.Table:
         """The scores, all parts in order, as one table."""
@@ -280,7 +283,7 @@ def _plans(
     return unit_job, plans
 
 
-def _finish(out_dir: OutputDir, spec: ScoreSpec) -> ScoreResult:
+def _finish(out_dir: OutputDir, spec: ScoreSpec, clock: StageClock) -> ScoreResult:
     records = out_dir.records()
     names = [m.name for m in spec.metrics]
     errors = {m: sum(int(r["errors"].get(m, 0)) for r in records) for m in names}
@@ -295,6 +298,8 @@ def _finish(out_dir: OutputDir, spec: ScoreSpec) -> ScoreResult:
         {"rows_in": rows_in, "rows_out": rows_out, "errors": errors, "error_rows": error_rows}
     )
     aggregations = {m.name: m.entry.aggregation for m in spec.metrics}
+    with clock.stage("summary"):
+        summary = summarise(out_dir.path, aggregations, groups)
     return ScoreResult(
         out=out_dir.path,
         spec=spec,
@@ -302,8 +307,9 @@ def _finish(out_dir: OutputDir, spec: ScoreSpec) -> ScoreResult:
         rows_out=rows_out,
         errors=errors,
         error_rows=error_rows,
-        summary=summarise(out_dir.path, aggregations, groups),
+        summary=summary,
         resumed=out_dir.resumed,
+        stages=clock.times(),
     )
 
 
@@ -345,13 +351,15 @@ def score(
         Counts, the per-model-and-task summary, and :meth:`ScoreResult.read`.
     """
     settings = build(ScoreSettings, settings, overrides)
-    inp = _plan_inputs(inputs, settings)
-    spec = _resolve_spec(settings, inp)
-    out_dir, input_prints, recorded = _open_output(out, spec, settings, inp)
-    unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
-    totals = [count_rows(f) for f in inp.files]
-    total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
-    done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
+    clock = StageClock()
+    with clock.stage("plan"):
+        inp = _plan_inputs(inputs, settings)
+        spec = _resolve_spec(settings, inp)
+        out_dir, input_prints, recorded = _open_output(out, spec, settings, inp)
+        unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
+        totals = [count_rows(f) for f in inp.files]
+        total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
+        done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
     with RowProgress(total, enabled=settings.progress, done=done_rows) as bar:
         if settings.engine == "ray":
             from rescore.batch import ray_engine  # optional dependency: imported on demand
@@ -365,8 +373,8 @@ def score(
                 workers=settings.workers,
             )
         else:
-            run_local(plans, unit_job, out_dir, bar)
-    return _finish(out_dir, spec)
+            run_local(plans, unit_job, out_dir, bar, in_flight=settings.in_flight, clock=clock)
+    return _finish(out_dir, spec, clock)
 
 
 __all__ = ["ScoreResult", "score"]

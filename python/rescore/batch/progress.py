@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from rescore.batch.stages import StageTime, format_rows
 from rescore.batch.storage import AnyPath, RemotePath
 from rescore.batch.writer import list_parts
 from rescore.registry import Aggregation
@@ -143,4 +144,20 @@ def print_summary(
         console.print(f"unscorable rows per metric: {parts}")
 
 
-__all__ = ["RowProgress", "print_summary", "summarise"]
+def print_stages(stages: Mapping[str, StageTime], console: Console | None = None) -> None:
+    """Print wall and CPU seconds per stage (see :mod:`rescore.batch.stages`)."""
+    console = console or Console()
+    table = Table(title="rescore score: where the time went", title_justify="left")
+    for col, justify in (("stage", "left"), ("wall s", "right"), ("CPU s", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in format_rows(stages):
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        "read, score and write overlap (walls are each stage's own thread); CPU counts the "
+        "stage's thread, kernels and other threads (Arrow's pool) the pools' threads",
+        highlight=False,
+    )
+
+
+__all__ = ["RowProgress", "print_stages", "print_summary", "summarise"]

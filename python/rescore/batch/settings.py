@@ -134,6 +134,13 @@ class ScoreSettings:
     workers: int = setting(
         -1, "Threads for the metric kernels (-1: all cores). Results do not depend on it."
     )
+    in_flight: int = setting(
+        2,
+        "Local engine: units read ahead of, and waiting to be written behind, the one being "
+        "scored, so decoding, scoring and writing overlap; memory grows by about two units per "
+        "step. 0: one stage after another. Results do not depend on it.",
+        bounds=(0, None),
+    )
     engine: Engine = setting(
         "local",
         "local: this process. ray: Ray Data tasks on a Ray cluster (pip install "
@@ -162,6 +169,9 @@ class ScoreSettings:
             raise InvalidOptionError(msg)
         if self.batch_size < 1:
             msg = f"batch_size must be a positive number of rows, got {self.batch_size}"
+            raise InvalidOptionError(msg)
+        if self.in_flight < 0:
+            msg = f"in_flight must be 0 or a positive number of units, got {self.in_flight}"
             raise InvalidOptionError(msg)
         if self.engine not in ENGINES:
             msg = f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
