@@ -20,6 +20,9 @@ pub use metrics::edit_distance::{
     char_edit_distance, token_edit_distance, EditDistanceOptions, Normalize, Tokenizer,
 };
 pub use metrics::exact_match::{exact_match, ExactMatchOptions, Punctuation};
-pub use metrics::multiple_choice_grade::multiple_choice_grade;
+pub use metrics::gold_probability::{choice_probability, gold_probability, Which};
+pub use metrics::multiple_choice_grade::{
+    multiple_choice_grade, multiple_choice_grade_normalized, LengthNormalize,
+};
 pub use metrics::token_f1::{token_f1, TokenF1Options};
 pub use parallel::{OnError, Workers};

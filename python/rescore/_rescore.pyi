@@ -83,6 +83,17 @@ def multiple_choice_grade(
     scores: _Column,
     labels: _Column,
     *,
+    choices: _Column | None = None,
+    length_normalize: Literal["chars", "bytes"] | None = None,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def choice_probability(
+    scores: _Column,
+    labels: _Column,
+    *,
+    which: Literal["gold", "top"] = "gold",
+    from_logprobs: bool = True,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...
