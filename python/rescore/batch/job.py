@@ -188,7 +188,7 @@ def _resolve_spec(settings: ScoreSettings, inp: _Inputs) -> ScoreSpec:
     needed = {
         c
         for m in metric_specs
-        for r in metric_roles(m.entry, columns, tok)
+        for r in (*metric_roles(m.entry, columns, tok), *m.entry.column_inputs.values())
         if (c := columns.role(r)) is not None
     }
     for f, s in zip(inp.files, inp.schemas, strict=True):

@@ -11,12 +11,26 @@ from __future__ import annotations
 # isort: off
 from rescore.metrics.edit_distance import char_edit_distance, token_edit_distance
 from rescore.metrics.exact_match import exact_match
-from rescore.metrics.choices import brier_score, multiple_choice_grade
+from rescore.metrics.choices import (
+    acc_bytes,
+    acc_mutual_info,
+    acc_norm,
+    brier_score,
+    gold_probability,
+    multiple_choice_grade,
+)
 from rescore.metrics.overlap import token_f1
+from rescore.metrics.calibration import choice_confidence, expected_calibration_error
 
 # isort: on
 
 __all__ = [
+    "acc_bytes",
+    "acc_mutual_info",
+    "acc_norm",
+    "choice_confidence",
+    "expected_calibration_error",
+    "gold_probability",
     "brier_score",
     "char_edit_distance",
     "exact_match",

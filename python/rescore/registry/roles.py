@@ -14,7 +14,16 @@ from typing import Literal
 
 import pyarrow as pa
 
-Role = Literal["prediction", "reference", "prediction_ids", "reference_ids", "choices", "label"]
+Role = Literal[
+    "prediction",
+    "reference",
+    "prediction_ids",
+    "reference_ids",
+    "choices",
+    "label",
+    "choice_texts",
+    "unconditional_logprobs",
+]
 ROLES: tuple[Role, ...] = (
     "prediction",
     "reference",
@@ -22,6 +31,8 @@ ROLES: tuple[Role, ...] = (
     "reference_ids",
     "choices",
     "label",
+    "choice_texts",
+    "unconditional_logprobs",
 )
 
 InputKind = Literal["sequences", "text", "choices"]
@@ -49,6 +60,8 @@ DEFAULT_COLUMNS: Mapping[Role, tuple[str, ...]] = {
         "probabilities",
     ),
     "label": ("label", "gold", "gold_index", "answer_index"),
+    "choice_texts": ("choice_texts", "continuations"),
+    "unconditional_logprobs": ("unconditional_logprobs", "unconditional_loglikelihoods"),
 }
 """Column names tried, in order, for each role when no ``--<role>-col`` is given."""
 
@@ -59,13 +72,20 @@ ROLE_TYPES: Mapping[Role, pa.DataType] = {
     "reference_ids": pa.list_(pa.int64()),
     "choices": pa.list_(pa.float64()),
     "label": pa.int64(),
+    "choice_texts": pa.list_(pa.string()),
+    "unconditional_logprobs": pa.list_(pa.float64()),
 }
 """The type a role's column takes when its input carries no type (all nulls, CSV text)."""
+
+COLUMN_INPUT_ROLES: frozenset[Role] = frozenset({"choice_texts", "unconditional_logprobs"})
+"""Roles read besides an input kind's pair, as keyword arguments (``Metric.column_inputs``):
+the choice texts of ``acc_norm``, the unconditional log-likelihoods of ``acc_mutual_info``."""
 
 TOKEN_ROLES: frozenset[Role] = frozenset({"prediction_ids", "reference_ids"})
 """Roles holding token-id lists (a tokenizing metric reads these without a tokenizer)."""
 
 __all__ = [
+    "COLUMN_INPUT_ROLES",
     "DEFAULT_COLUMNS",
     "INPUT_KINDS",
     "KIND_ROLES",
