@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from rescore import _rescore
-from rescore._arrow import as_arrow, to_pyarrow
+from rescore._arrow import as_arrow, to_pyarrow, wrap_result
 from rescore._typing import ColumnLike
 from rescore.exceptions import InvalidInputError, InvalidOptionError, LengthMismatchError
 from rescore.metrics.choices import _brier_inputs, multiple_choice_grade
@@ -153,7 +153,7 @@ def choice_confidence(
     >>> choice_confidence([[math.log(0.3), math.log(0.7)]], [0]).to_pylist()
     [0.7]
     """
-    return call_kernel(
+    out = call_kernel(
         _rescore.choice_probability,
         as_arrow(scores, "scores"),
         as_arrow(labels, "labels"),
@@ -162,6 +162,7 @@ def choice_confidence(
         workers=workers,
         on_error=on_error,
     )
+    return wrap_result(out, "choice_confidence", scores, labels)
 
 
 def _ece_rows(

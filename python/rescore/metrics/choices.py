@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from rescore import _rescore
 from rescore._arrow import as_arrow, to_pyarrow, wrap_result
-from rescore.exceptions import InvalidInputError
+from rescore.exceptions import InvalidInputError, LengthMismatchError, UnsupportedTypeError
 from rescore._typing import ColumnLike, metric_function
 from rescore.metrics.conventions import OnError, call_kernel
 from rescore.registry import InputContext, Metric, options_from_signature, register
@@ -197,23 +197,20 @@ def acc_mutual_info(
     s = to_pyarrow(as_arrow(scores, "scores"), "scores")
     u = to_pyarrow(as_arrow(unconditional, "unconditional"), "unconditional")
     if len(s) != len(u):
-        from rescore.exceptions import LengthMismatchError
-
         msg = f"length mismatch: `scores` has {len(s)} rows but `unconditional` has {len(u)}"
         raise LengthMismatchError(msg)
-    if not (pa.types.is_list(u.type) or pa.types.is_large_list(u.type)
-            or pa.types.is_fixed_size_list(u.type)) and not pa.types.is_null(u.type):
-        from rescore.exceptions import UnsupportedTypeError
-
+    if not (_float_lists(s) and _float_lists(u)):
+        if not _float_lists(s) or pa.types.is_null(u.type):
+            # the kernel says what is wrong with the scores (or gives nulls for null rows)
+            base = pa.array(multiple_choice_grade(s, labels, workers=workers, on_error=on_error))
+            if pa.types.is_null(u.type):
+                return pc.if_else(pc.is_valid(u), base, pa.scalar(None, pa.float64()))
+            if not _float_lists(u):
+                msg = f"unsupported type for `unconditional`: got {u.type}, expected list<float>"
+                raise UnsupportedTypeError(msg)
+            return base
         msg = f"unsupported type for `unconditional`: got {u.type}, expected list<float>"
         raise UnsupportedTypeError(msg)
-    if pa.types.is_null(u.type) or not (
-        pa.types.is_list(s.type) or pa.types.is_large_list(s.type)
-        or pa.types.is_fixed_size_list(s.type)
-    ):
-        # nothing to subtract: let the kernel say what is wrong with the scores, all null out
-        base = multiple_choice_grade(s, labels, workers=workers, on_error=on_error)
-        return pc.if_else(pc.is_valid(u), base, pa.scalar(None, pa.float64()))
     s_len = pc.fill_null(pc.list_value_length(s), -1).to_numpy(zero_copy_only=False)
     u_len = pc.fill_null(pc.list_value_length(u), -1).to_numpy(zero_copy_only=False)
     both = (s_len >= 0) & (u_len >= 0)
@@ -222,19 +219,19 @@ def acc_mutual_info(
         "row {row}: `unconditional` has another number of choices than `scores`",
         on_error,
     )
-    u_values = pc.list_flatten(u).cast(pa.float64()).to_numpy(zero_copy_only=False)
-    finite = np.isfinite(u_values)
+    u_values = _flat_floats(u)
     row_of = np.repeat(np.arange(len(u)), np.maximum(u_len, 0))
     nonfinite_rows = np.zeros(len(u), dtype=np.bool_)
-    nonfinite_rows[row_of[~finite]] = True
+    nonfinite_rows[row_of[~np.isfinite(u_values)]] = True
     bad |= _invalid_rows(
         both & ~bad & nonfinite_rows,
-        "`unconditional` row {row}: an unconditional log-likelihood is NaN or infinite",
+        "`unconditional` row {row}: an unconditional log-likelihood is NaN, null or infinite",
         on_error,
     )
     keep = both & ~bad
-    # Differences row by row, over the rows kept (others become null rows).
-    s_values = pc.list_flatten(s).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    # Differences row by row over the rows kept (the others become null rows); NaN or +inf
+    # in the scores stays for the kernel to report.
+    s_values = _flat_floats(s)
     s_rows = np.repeat(np.arange(len(s)), np.maximum(s_len, 0))
     s_kept = s_values[keep[s_rows]]
     u_kept = u_values[keep[row_of]]
@@ -243,7 +240,22 @@ def acc_mutual_info(
     diff = pa.LargeListArray.from_arrays(
         pa.array(offsets), pa.array(s_kept - u_kept, pa.float64()), mask=pa.array(~keep)
     )
-    return multiple_choice_grade(diff, labels, workers=workers, on_error=on_error)
+    # rows whose scores are present but unconditional values are not: null (counted by the
+    # batch job as unscorable)
+    out = multiple_choice_grade(diff, labels, workers=workers, on_error=on_error)
+    return wrap_result(out, "acc_mutual_info", scores, labels)
+
+
+def _float_lists(array: pa.Array) -> bool:
+    t = array.type
+    listy = pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+    return listy and (pa.types.is_floating(t.value_type) or pa.types.is_integer(t.value_type))
+
+
+def _flat_floats(array: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The list values of the rows, in row order (null rows hold none), nulls as NaN."""
+    values = pc.list_flatten(array).cast(pa.float64())
+    return np.asarray(values.fill_null(np.nan).to_numpy(zero_copy_only=False), np.float64)
 
 
 @metric_function
