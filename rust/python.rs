@@ -295,9 +295,8 @@ fn choice_probability(
         }
     };
     let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
-    let out = py.detach(|| {
-        crate::choice_probability(&s, &l, which, from_logprobs, workers, on_error)
-    })?;
+    let out =
+        py.detach(|| crate::choice_probability(&s, &l, which, from_logprobs, workers, on_error))?;
     Ok(PyArray::from_array_ref(out))
 }
 

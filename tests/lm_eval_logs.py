@@ -17,8 +17,16 @@ from typing import Any
 
 CHOICE_METRICS = ("acc", "acc_norm", "acc_bytes")
 DOCS: list[dict[str, Any]] = [
-    {"q": "Capital of France?", "choices": ["Paris", "Lyon", "a much longer one", "Nice"], "gold": 0},
-    {"q": "Colour of the sky?", "choices": ["blue", "naïve green", "über-red", "日本語"], "gold": 1},
+    {
+        "q": "Capital of France?",
+        "choices": ["Paris", "Lyon", "a much longer one", "Nice"],
+        "gold": 0,
+    },
+    {
+        "q": "Colour of the sky?",
+        "choices": ["blue", "naïve green", "über-red", "日本語"],
+        "gold": 1,
+    },
     *(
         {
             "q": f"Question {i}?",

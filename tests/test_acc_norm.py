@@ -20,7 +20,7 @@ from rescore.metrics import acc_bytes, acc_mutual_info, acc_norm
 
 pytest.importorskip("lm_eval")
 
-from tests.lm_eval_logs import TASKS, write_logs  # noqa: E402
+from tests.lm_eval_logs import TASKS, write_logs
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_options_are_checked() -> None:
 def test_mutual_info_bad_unconditional() -> None:
     with pytest.raises(InvalidInputError, match="row 1: `unconditional` has another number"):
         acc_mutual_info([[-1.0], [-1.0, -2.0]], [0, 0], unconditional=[[-1.0], [-1.0]])
-    with pytest.raises(InvalidInputError, match="`unconditional` row 0: .* NaN"):
+    with pytest.raises(InvalidInputError, match=r"`unconditional` row 0: .* NaN"):
         acc_mutual_info([[-1.0, -2.0]], [0], unconditional=[[-1.0, -math.inf]])
     out = acc_mutual_info(
         [[-1.0], [-1.0, -2.0]], [0, 0], unconditional=[[-1.0], [-1.0]], on_error="null"
@@ -194,9 +194,7 @@ def test_empty_text_divides_as_numpy() -> None:
 ROWS = st.integers(1, 5).flatmap(
     lambda k: st.lists(
         st.tuples(
-            st.lists(
-                st.one_of(st.floats(-50, 0), st.just(-math.inf)), min_size=k, max_size=k
-            ),
+            st.lists(st.one_of(st.floats(-50, 0), st.just(-math.inf)), min_size=k, max_size=k),
             st.integers(0, k - 1),
             st.integers(1, 8),
         ),

@@ -15,6 +15,7 @@ __all__ = [
     "__version__",
     "brier_score",
     "char_edit_distance",
+    "choice_probability",
     "exact_match",
     "multiple_choice_grade",
     "token_edit_distance",

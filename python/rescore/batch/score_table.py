@@ -251,9 +251,7 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         if metric.statistics is not None:
             # rows without a value carry no statistics, so the two always agree on the rows
             missing = bad | ~_valid(result)
-            scores[stats_column(metric.name)] = _statistics(
-                metric, spec, x, y, a, missing, extra
-            )
+            scores[stats_column(metric.name)] = _statistics(metric, spec, x, y, a, missing, extra)
     columns = {}
     for key in spec.columns.keys:
         if key in table.column_names:

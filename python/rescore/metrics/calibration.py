@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -46,7 +47,7 @@ def _edges(confidences: FloatArray, bins: int, binning: Binning) -> FloatArray:
     # min(bins, n) near-equal parts; an edge is the midpoint between two neighbouring parts.
     ordered = np.sort(confidences)
     parts = np.array_split(ordered, min(bins, len(ordered)))
-    edges = [(a[-1] + b[0]) / 2.0 for a, b in zip(parts[:-1], parts[1:], strict=True)]
+    edges = [(a[-1] + b[0]) / 2.0 for a, b in pairwise(parts)]
     return np.unique(np.array([*edges, 1.0], dtype=np.float64))
 
 
@@ -112,7 +113,9 @@ def expected_calibration_error(
         msg = f"expected_calibration_error: bins must be a positive integer, got {bins!r}"
         raise InvalidOptionError(msg)
     if binning not in ("uniform", "quantile"):
-        msg = f"expected_calibration_error: binning must be 'uniform' or 'quantile', got {binning!r}"
+        msg = (
+            f"expected_calibration_error: binning must be 'uniform' or 'quantile', got {binning!r}"
+        )
         raise InvalidOptionError(msg)
     if on_error not in ("raise", "null"):
         msg = f"expected_calibration_error: on_error must be 'raise' or 'null', got {on_error!r}"
@@ -120,9 +123,7 @@ def expected_calibration_error(
     conf, conf_ok = _as_floats(confidences, "confidences")
     corr, corr_ok = _as_floats(correct, "correct")
     if len(conf) != len(corr):
-        msg = (
-            f"length mismatch: `confidences` has {len(conf)} rows but `correct` has {len(corr)}"
-        )
+        msg = f"length mismatch: `confidences` has {len(conf)} rows but `correct` has {len(corr)}"
         raise LengthMismatchError(msg)
     keep = conf_ok & corr_ok
     for values, name in ((conf, "confidences"), (corr, "correct")):

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 
 from rescore import _rescore
 from rescore._arrow import as_arrow, to_pyarrow, wrap_result
-from rescore.exceptions import InvalidInputError, LengthMismatchError, UnsupportedTypeError
 from rescore._typing import ColumnLike, metric_function
+from rescore.exceptions import InvalidInputError, LengthMismatchError, UnsupportedTypeError
 from rescore.metrics.conventions import OnError, call_kernel
 from rescore.registry import InputContext, Metric, options_from_signature, register
 
@@ -140,7 +140,11 @@ def acc_norm(
     [1.0]
     """
     return multiple_choice_grade(
-        scores, labels, choices=choices, length_normalize="chars", workers=workers,
+        scores,
+        labels,
+        choices=choices,
+        length_normalize="chars",
+        workers=workers,
         on_error=on_error,
     )
 
@@ -160,7 +164,11 @@ def acc_bytes(
     [0.0]
     """
     return multiple_choice_grade(
-        scores, labels, choices=choices, length_normalize="bytes", workers=workers,
+        scores,
+        labels,
+        choices=choices,
+        length_normalize="bytes",
+        workers=workers,
         on_error=on_error,
     )
 
@@ -249,7 +257,9 @@ def acc_mutual_info(
 def _float_lists(array: pa.Array) -> bool:
     t = array.type
     listy = pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
-    return listy and (pa.types.is_floating(t.value_type) or pa.types.is_integer(t.value_type))
+    return bool(listy) and bool(
+        pa.types.is_floating(t.value_type) or pa.types.is_integer(t.value_type)
+    )
 
 
 def _flat_floats(array: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
