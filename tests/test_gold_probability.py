@@ -164,3 +164,53 @@ def test_batch_summary_is_the_group_ece(tmp_path: Path) -> None:
             correct = rescore.multiple_choice_grade(part["choice_logprobs"], part["label"])
             want = rescore.expected_calibration_error(conf, correct, bins=5, binning=binning)  # type: ignore[arg-type]
             assert summary[model] == pytest.approx(want, abs=1e-12)
+
+
+def test_emergence_has_an_ece_curve_lower_is_better() -> None:
+    import polars as pl
+
+    from rescore.batch.score_table import score_table
+    from rescore.batch.spec import ColumnMap, MetricSpec, ScoreSpec
+    from rescore.emergence import analyze
+    from rescore.emergence.aggregate import aggregate
+    from rescore.emergence.inputs import resolve_metrics
+
+    rng = np.random.default_rng(11)
+    models, rows = ["m-1b", "m-2b", "m-4b"], 200
+    parts = []
+    for i, model in enumerate(models):
+        logits = rng.normal(size=(rows, 4)) * (1 + i)
+        parts.append(
+            pa.table(
+                {
+                    "model": [model] * rows,
+                    "task": ["t"] * rows,
+                    "doc_id": np.arange(rows),
+                    "choice_logprobs": list(logits),
+                    "label": rng.integers(0, 4, rows),
+                }
+            )
+        )
+    data = pa.concat_tables(parts)
+    spec = ScoreSpec(
+        metrics=(MetricSpec("expected_calibration_error", {"bins": 5}),),
+        columns=ColumnMap(
+            choices="choice_logprobs", label="label", keys=("model", "task", "doc_id")
+        ),
+    )
+    frame = pl.from_arrow(score_table(data, spec))
+    assert isinstance(frame, pl.DataFrame)
+    metrics = resolve_metrics(frame.lazy().collect_schema())
+    assert [m.name for m in metrics] == ["expected_calibration_error"]
+    assert not metrics[0].higher_is_better
+    points = aggregate(frame.lazy(), metrics, n_boot=200, seed=0).points
+    for row in points.iter_rows(named=True):
+        part = data.filter(pa.compute.equal(data["model"], row["model"]))
+        conf = choice_confidence(part["choice_logprobs"], part["label"])
+        correct = rescore.multiple_choice_grade(part["choice_logprobs"], part["label"])
+        assert row["mean"] == pytest.approx(
+            rescore.expected_calibration_error(conf, correct, bins=5), abs=1e-12
+        )
+        assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+    report = analyze(frame, n_boot=100)
+    assert report.curves.filter(pl.col("metric") == "expected_calibration_error").height == 3
