@@ -258,4 +258,71 @@ mod tests {
         assert_eq!((out.value(0), out.value(1)), (1.0, 0.0));
         assert!(out.is_null(2));
     }
+
+    fn texts(rows: &[Option<Vec<&str>>]) -> ArrayRef {
+        let mut b = ListBuilder::new(arrow_array::builder::StringBuilder::new());
+        for r in rows {
+            match r {
+                Some(v) => b.append_value(v.iter().map(|t| Some(*t))),
+                None => b.append_null(),
+            }
+        }
+        Arc::new(b.finish())
+    }
+
+    #[test]
+    fn length_normalisation_over_misaligned_chunks() {
+        let mut b = ListBuilder::new(Float64Builder::new());
+        // Row 0: -4/10 beats -3/3 (ASCII: chars and bytes agree).
+        b.append_value([Some(-4.0), Some(-3.0)]);
+        b.append_value([Some(-2.0), Some(-2.0)]);
+        b.append_value([Some(-1.0), Some(-2.0)]);
+        let s: ArrayRef = Arc::new(b.finish());
+        let l: ArrayRef = Arc::new(Int32Array::from(vec![0, 1, 0]));
+        let c = texts(&[
+            Some(vec!["abcdefghij", "abc"]),
+            Some(vec!["é", "abc"]),
+            Some(vec!["a", "bb"]),
+        ]);
+        let run = |normalize| {
+            let out = multiple_choice_grade_normalized(
+                &[s.slice(0, 1), s.slice(1, 2)],
+                &[l.clone()],
+                &[c.slice(0, 2), c.slice(2, 1)],
+                normalize,
+                Workers::Exactly(1),
+                OnError::Raise,
+            )
+            .unwrap();
+            let out = out.as_primitive::<Float64Type>();
+            (0..3).map(|i| out.value(i)).collect::<Vec<_>>()
+        };
+        // chars: row 1 is -2/1 vs -2/3 -> choice 1; row 2: -1/1 vs -2/2 tie -> choice 0
+        assert_eq!(run(LengthNormalize::Chars), vec![1.0, 1.0, 1.0]);
+        // bytes: row 1 is -2/2 vs -2/3 -> choice 1
+        assert_eq!(run(LengthNormalize::Bytes), vec![1.0, 1.0, 1.0]);
+        let bad = multiple_choice_grade_normalized(
+            &[s.slice(2, 1)],
+            &[l.slice(2, 1)],
+            &[texts(&[Some(vec!["a"])])],
+            LengthNormalize::Chars,
+            Workers::Exactly(1),
+            OnError::Raise,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            bad,
+            RescoreError::ChoiceCountMismatch { row: 0, .. }
+        ));
+        let err = multiple_choice_grade_normalized(
+            &[s.clone()],
+            &[l.clone()],
+            &[c.slice(0, 2), texts(&[None])],
+            LengthNormalize::Chars,
+            Workers::Exactly(1),
+            OnError::Raise,
+        )
+        .unwrap_err();
+        assert_eq!(err, RescoreError::MissingChoices { row: 2 });
+    }
 }
