@@ -287,7 +287,7 @@ mod tests {
         let run = |normalize| {
             let out = multiple_choice_grade_normalized(
                 &[s.slice(0, 1), s.slice(1, 2)],
-                &[l.clone()],
+                std::slice::from_ref(&l),
                 &[c.slice(0, 2), c.slice(2, 1)],
                 normalize,
                 Workers::Exactly(1),
@@ -315,8 +315,8 @@ mod tests {
             RescoreError::ChoiceCountMismatch { row: 0, .. }
         ));
         let err = multiple_choice_grade_normalized(
-            &[s.clone()],
-            &[l.clone()],
+            std::slice::from_ref(&s),
+            std::slice::from_ref(&l),
             &[c.slice(0, 2), texts(&[None])],
             LengthNormalize::Chars,
             Workers::Exactly(1),
