@@ -67,6 +67,32 @@ pub fn align_chunks(
     Ok(pieces)
 }
 
+/// Cut three chunked columns into aligned pieces (see [`align_chunks`]): in each returned
+/// triple all sides hold the same rows.
+pub fn align_three(
+    first: (&'static str, &[ArrayRef]),
+    second: (&'static str, &[ArrayRef]),
+    third: (&'static str, &[ArrayRef]),
+) -> RescoreResult<Vec<[ArrayRef; 3]>> {
+    let pairs = align_chunks(first, second)?;
+    let lefts: Vec<ArrayRef> = pairs.iter().map(|(l, _)| l.clone()).collect();
+    // Align the first column's pieces with the third; each resulting piece lies inside one
+    // piece of the first alignment, whose second column is sliced alike.
+    let with_third = align_chunks((first.0, &lefts), third)?;
+    let mut out = Vec::with_capacity(with_third.len());
+    let (mut pair, mut offset) = (0, 0);
+    for (l, t) in with_third {
+        while offset == pairs[pair].0.len() {
+            pair += 1;
+            offset = 0;
+        }
+        let second = pairs[pair].1.slice(offset, l.len());
+        offset += l.len();
+        out.push([l, second, t]);
+    }
+    Ok(out)
+}
+
 /// Strings in any of Arrow's three layouts.
 #[derive(Clone, Copy)]
 pub enum StrColumn<'a> {

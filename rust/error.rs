@@ -119,6 +119,13 @@ pub enum RescoreError {
         row: usize,
     },
 
+    /// A row has scores but no choice texts to measure them by.
+    #[error("`choices` row {row}: the choice texts are missing (null), needed for the length normalisation")]
+    MissingChoices {
+        /// Row index.
+        row: usize,
+    },
+
     /// A null inside a list where every element is needed (a null row is fine: it gives null).
     #[error("`{argument}` row {row}: null element at position {position}")]
     NullElement {
@@ -197,6 +204,7 @@ impl RescoreError {
             | Self::LabelOutOfRange { row, .. }
             | Self::ChoiceCountMismatch { row, .. }
             | Self::EmptyChoices { row, .. }
+            | Self::MissingChoices { row }
             | Self::NullElement { row, .. }
             | Self::TokenOutOfRange { row, .. }
             | Self::TooFewSamples { row, .. }

@@ -20,7 +20,10 @@ pub use metrics::edit_distance::{
     char_edit_distance, token_edit_distance, EditDistanceOptions, Normalize, Tokenizer,
 };
 pub use metrics::exact_match::{exact_match, ExactMatchOptions, Punctuation};
-pub use metrics::multiple_choice_grade::multiple_choice_grade;
+pub use metrics::gold_probability::{choice_probability, gold_probability, Which};
+pub use metrics::multiple_choice_grade::{
+    multiple_choice_grade, multiple_choice_grade_normalized, LengthNormalize,
+};
 pub use metrics::sampling::{
     majority_vote, pass_at_k_estimate, rolling_statistics, sample_estimate,
     sample_estimate_from_text, CountUnit, SampleEstimate,

@@ -15,6 +15,8 @@ use crate::error::RescoreError;
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
+use crate::metrics::gold_probability::Which;
+use crate::metrics::multiple_choice_grade::LengthNormalize;
 use crate::metrics::sampling::{CountUnit, SampleEstimate};
 use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
@@ -238,17 +240,64 @@ fn brier_score(
 }
 
 #[pyfunction]
-#[pyo3(signature = (scores, labels, *, workers=-1, on_error="raise"))]
+#[pyo3(signature = (scores, labels, *, choices=None, length_normalize=None, workers=-1, on_error="raise"))]
 fn multiple_choice_grade(
     py: Python<'_>,
     scores: &Bound<'_, PyAny>,
     labels: &Bound<'_, PyAny>,
+    choices: Option<&Bound<'_, PyAny>>,
+    length_normalize: Option<&str>,
     workers: i64,
     on_error: &str,
 ) -> PyResult<PyArray> {
     let (workers, on_error) = common(workers, on_error)?;
+    let normalize = LengthNormalize::parse(length_normalize)?;
     let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
-    let out = py.detach(|| crate::multiple_choice_grade(&s, &l, workers, on_error))?;
+    let out = match (normalize, choices) {
+        (None, _) => py.detach(|| crate::multiple_choice_grade(&s, &l, workers, on_error))?,
+        (Some(normalize), Some(choices)) => {
+            let c = chunks("choices", choices)?;
+            py.detach(|| {
+                crate::multiple_choice_grade_normalized(&s, &l, &c, normalize, workers, on_error)
+            })?
+        }
+        (Some(_), None) => {
+            return Err(RescoreError::InvalidOption {
+                option: "choices",
+                message: "length_normalize needs the choice texts: pass choices=".to_owned(),
+            }
+            .into())
+        }
+    };
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (scores, labels, *, which="gold", from_logprobs=true, workers=-1, on_error="raise"))]
+fn choice_probability(
+    py: Python<'_>,
+    scores: &Bound<'_, PyAny>,
+    labels: &Bound<'_, PyAny>,
+    which: &str,
+    from_logprobs: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let which = match which {
+        "gold" => Which::Gold,
+        "top" => Which::Top,
+        other => {
+            return Err(RescoreError::InvalidOption {
+                option: "which",
+                message: format!("got {other:?}, expected \"gold\" or \"top\""),
+            }
+            .into())
+        }
+    };
+    let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
+    let out =
+        py.detach(|| crate::choice_probability(&s, &l, which, from_logprobs, workers, on_error))?;
     Ok(PyArray::from_array_ref(out))
 }
 
@@ -417,5 +466,6 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sample_estimate, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote, m)?)?;
     m.add_function(wrap_pyfunction!(rolling_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(choice_probability, m)?)?;
     Ok(())
 }

@@ -14,3 +14,7 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("RESCORE_HYPOTHESIS_PROFILE", "default"))
+
+# The scripts that made the fixtures need the tools that wrote them (inspect_ai, HELM,
+# lighteval), which the tests do not install: they are run by hand, never collected.
+collect_ignore_glob = ["fixtures/*"]

@@ -130,8 +130,14 @@ def test_target_given_as_choice_text() -> None:
         },
         "filtered_resps": [["-2.0", "False"], ["-1.0", "True"]],
     }
-    row = lm_eval.record_to_row(record, "m", "t", ())
-    assert row[6:10] == ([-2.0, -1.0], 1, None, None)
+    row = dict(
+        zip(lm_eval.schema().names, lm_eval.record_to_row(record, "m", "t", ()), strict=True)
+    )
+    assert (row["choice_logprobs"], row["label"]) == ([-2.0, -1.0], 1)
+    assert row["choice_texts"] == ["Rome", "Paris"]  # without the default delimiter " "
+    assert row["unconditional_logprobs"] is None
+    assert row[lm_eval.ERROR_TEXT] is None
+    assert row[lm_eval.ERROR_CHOICES] is None
 
 
 @pytest.mark.parametrize(

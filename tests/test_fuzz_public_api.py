@@ -115,6 +115,9 @@ def columns(draw: st.DrawFn, n: int, like: tuple[pa.DataType, Any] | None = None
     return array
 
 
+CHOICE_TEXTS = (pa.list_(pa.string()), st.one_of(st.none(), st.lists(TEXT, max_size=4)))
+LOGPROB_LISTS = (pa.list_(pa.float64()), st.one_of(st.none(), st.lists(FLOATS, max_size=4)))
+
 # Each public metric with the options a user may pass, valid and not.
 OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "token_edit_distance": st.fixed_dictionaries(
@@ -146,7 +149,33 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "tolerance": st.sampled_from([1e-4, 0.0, -1.0, float("nan"), 10.0]),
         },
     ),
-    "multiple_choice_grade": st.just({}),
+    "multiple_choice_grade": st.fixed_dictionaries(
+        {},
+        optional={
+            "length_normalize": st.sampled_from([None, "chars", "bytes", "words"]),
+            "choices": st.integers(0, 6).flatmap(lambda n: columns(n, CHOICE_TEXTS)),
+        },
+    ),
+    "acc_norm": st.fixed_dictionaries(
+        {"choices": st.integers(0, 6).flatmap(lambda n: columns(n, CHOICE_TEXTS))}
+    ),
+    "acc_bytes": st.fixed_dictionaries(
+        {"choices": st.integers(0, 6).flatmap(lambda n: columns(n, CHOICE_TEXTS))}
+    ),
+    "acc_mutual_info": st.fixed_dictionaries(
+        {"unconditional": st.integers(0, 6).flatmap(lambda n: columns(n, LOGPROB_LISTS))}
+    ),
+    "gold_probability": st.fixed_dictionaries(
+        {}, optional={"from_logprobs": st.sampled_from([True, False, "yes"])}
+    ),
+    "expected_calibration_error": st.fixed_dictionaries(
+        {},
+        optional={
+            "bins": st.sampled_from([1, 10, 0, -3, 2.5]),
+            "binning": st.sampled_from(["uniform", "quantile", "equal"]),
+            "from_logprobs": st.booleans(),
+        },
+    ),
     "token_f1": st.fixed_dictionaries(
         {},
         optional={
@@ -306,7 +335,43 @@ def test_polars_namespace_returns_one_value_per_row_or_a_documented_error(
 def test_functions_are_the_public_ones() -> None:
     """The fuzzed functions are the package's public metric functions, plugins aside."""
     public = {n for n in rescore.__all__ if n in rescore.METRICS}
-    assert public == set(OPTIONS) - {"fuzz_plugin"}
+    assert public <= set(OPTIONS) - {"fuzz_plugin"}
+    assert set(OPTIONS) - {"fuzz_plugin"} <= set(rescore.METRICS)
+
+
+@FUZZ
+@given(
+    st.integers(0, 6).flatmap(
+        lambda n: st.tuples(
+            columns(n, (pa.float64(), st.one_of(st.none(), FLOATS))),
+            st.one_of(
+                columns(n, (pa.bool_(), st.one_of(st.none(), st.booleans()))),
+                columns(n + 1, (pa.float64(), st.one_of(st.none(), FLOATS))),
+                columns(n),
+            ),
+        )
+    ),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "bins": st.sampled_from([1, 3, 10, 0, -1, True, 2.0]),
+            "binning": st.sampled_from(["uniform", "quantile", "mass"]),
+            "on_error": st.sampled_from(["raise", "null", "skip"]),
+        },
+    ),
+)
+def test_expected_calibration_error_is_a_number_or_a_documented_error(
+    case: tuple[Any, Any], options: dict[str, Any]
+) -> None:
+    confidences, correct = case
+    try:
+        value = rescore.expected_calibration_error(confidences, correct, **options)
+    except DOCUMENTED:
+        return
+    except BaseException as e:
+        pytest.fail(f"undocumented {type(e).__module__}.{type(e).__name__}: {e}")
+    assert isinstance(value, float)
+    assert np.isnan(value) or 0.0 <= value <= 1.0
 
 
 @settings(FUZZ, max_examples=40)  # an unknown name scans the installed entry points

@@ -15,6 +15,7 @@ __all__ = [
     "__version__",
     "brier_score",
     "char_edit_distance",
+    "choice_probability",
     "exact_match",
     "majority_vote",
     "multiple_choice_grade",
@@ -86,6 +87,17 @@ def multiple_choice_grade(
     scores: _Column,
     labels: _Column,
     *,
+    choices: _Column | None = None,
+    length_normalize: Literal["chars", "bytes"] | None = None,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def choice_probability(
+    scores: _Column,
+    labels: _Column,
+    *,
+    which: Literal["gold", "top"] = "gold",
+    from_logprobs: bool = True,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

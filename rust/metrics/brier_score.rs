@@ -244,11 +244,20 @@ fn distribution_error(p: &[f64], row: usize, tolerance: f64) -> RescoreError {
 /// Softmax of log-likelihoods, stable (shifted by the maximum). `-inf` is a zero-probability
 /// choice; NaN and `+inf` are errors, and so is a row where every choice is `-inf`.
 pub(crate) fn softmax_in_place(x: &mut [f64], row: usize) -> RescoreResult<()> {
+    softmax_named(x, "probabilities", row)
+}
+
+/// [`softmax_in_place`] with errors naming `argument`.
+pub(crate) fn softmax_named(
+    x: &mut [f64],
+    argument: &'static str,
+    row: usize,
+) -> RescoreResult<()> {
     let mut max = f64::NEG_INFINITY;
     for (choice, &value) in x.iter().enumerate() {
         if value.is_nan() || value == f64::INFINITY {
             return Err(RescoreError::ProbabilityOutOfRange {
-                argument: "probabilities",
+                argument,
                 row,
                 choice,
                 value,
@@ -259,7 +268,7 @@ pub(crate) fn softmax_in_place(x: &mut [f64], row: usize) -> RescoreResult<()> {
     }
     if max == f64::NEG_INFINITY {
         return Err(RescoreError::ProbabilityOutOfRange {
-            argument: "probabilities",
+            argument,
             row,
             choice: 0,
             value: max,

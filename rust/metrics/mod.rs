@@ -5,6 +5,7 @@ pub mod brier_score;
 mod choices;
 pub mod edit_distance;
 pub mod exact_match;
+pub mod gold_probability;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
 mod pairs;

@@ -198,7 +198,7 @@ def _resolve_spec(settings: ScoreSettings, inp: _Inputs) -> ScoreSpec:
     needed = {
         c
         for m in metric_specs
-        for r in metric_roles(m.entry, columns, tok)
+        for r in (*metric_roles(m.entry, columns, tok), *m.entry.column_inputs.values())
         if (c := columns.role(r)) is not None
     }
     for f, s in zip(inp.files, inp.schemas, strict=True):
@@ -356,25 +356,29 @@ def score(
         inp = _plan_inputs(inputs, settings)
         spec = _resolve_spec(settings, inp)
         out_dir, input_prints, recorded = _open_output(out, spec, settings, inp)
-        unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
-        totals = [count_rows(f) for f in inp.files]
-        total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
-        done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
-    with RowProgress(total, enabled=settings.progress, done=done_rows) as bar:
-        if settings.engine == "ray":
-            from rescore.batch import ray_engine  # optional dependency: imported on demand
+    try:
+        with clock.stage("plan"):
+            unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
+            totals = [count_rows(f) for f in inp.files]
+            total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
+            done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
+        with RowProgress(total, enabled=settings.progress, done=done_rows) as bar:
+            if settings.engine == "ray":
+                from rescore.batch import ray_engine  # optional dependency: imported on demand
 
-            ray_engine.run(
-                plans,
-                unit_job,
-                out_dir,
-                bar,
-                address=settings.ray_address,
-                workers=settings.workers,
-            )
-        else:
-            run_local(plans, unit_job, out_dir, bar, in_flight=settings.in_flight, clock=clock)
-    return _finish(out_dir, spec, clock)
+                ray_engine.run(
+                    plans,
+                    unit_job,
+                    out_dir,
+                    bar,
+                    address=settings.ray_address,
+                    workers=settings.workers,
+                )
+            else:
+                run_local(plans, unit_job, out_dir, bar, in_flight=settings.in_flight, clock=clock)
+        return _finish(out_dir, spec, clock)
+    finally:  # a failed job's output is free for the rerun at once, traceback or not
+        out_dir.release()
 
 
 __all__ = ["ScoreResult", "score"]

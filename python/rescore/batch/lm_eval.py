@@ -24,11 +24,21 @@ lm-eval writes ``<output_path>/<model>/samples_<task>_<timestamp>.jsonl``, one J
   aggregates, under ``word_perplexity``, ``byte_perplexity`` and ``bits_per_byte``.
 
 Each record becomes a row with ``model``, ``task``, ``filter``, ``doc_id``, ``prediction``,
-``reference`` (a list of acceptable strings), ``choice_logprobs`` and ``label``; generation
-records also give ``samples`` (every generation: the filtered ones when the filter kept
-several, else the raw ones), and rolling records ``loglikelihood`` and ``document``: the text
-whose words and bytes lm-eval counted (the scored text, or the field of ``doc`` whose counts
-equal the ones the record logged: wikitext counts the page before detokenisation). ``model`` and
+``reference`` (a list of acceptable strings), ``choice_logprobs``, ``label``,
+``choice_texts`` and ``unconditional_logprobs``; generation records also give ``samples``
+(every generation: the filtered ones when the filter kept several, else the raw ones), and
+rolling records ``loglikelihood`` and ``document``: the text whose words and bytes lm-eval
+counted (the scored text, or the field of ``doc`` whose counts equal the ones the record
+logged: wikitext counts the page before detokenisation). ``choice_texts`` are the
+continuations of ``arguments`` without the task's target delimiter, which lm-eval puts in
+front of each choice (``" "`` unless the task's config says otherwise; the ``configs`` of the
+``results_*.json`` beside the samples file give it, and ``""`` when a chat template was
+applied without a ``gen_prefix``, as ``construct_requests`` does): they are the texts lm-eval
+measures for ``acc_norm`` and ``acc_bytes``. A task with ``acc_mutual_info`` makes, after the
+K conditional requests, K more with an empty context; their log-likelihoods go to
+``unconditional_logprobs`` and only the first K to ``choice_logprobs``. A task with several
+contexts and one continuation (``multiple_input``, e.g. winogrande) logs no choice texts:
+``choice_texts`` is null. ``model`` and
 ``task`` come from the record if it carries them, else from the path. Stringified values are
 read with :func:`parse_literal`, which only ever builds literals: a crafted log cannot run code.
 A record whose values cannot be read gets nulls and a message in ``__rescore_error_choices``,
@@ -82,6 +92,8 @@ def schema(keep: Sequence[str] = ()) -> pa.Schema:
         pa.field("samples", pa.list_(pa.string())),
         pa.field("loglikelihood", pa.float64()),
         pa.field("document", pa.string()),
+        pa.field("choice_texts", pa.list_(pa.string())),
+        pa.field("unconditional_logprobs", pa.list_(pa.float64())),
         pa.field(ERROR_TEXT, pa.string()),
         pa.field(ERROR_CHOICES, pa.string()),
         pa.field(ERROR_ROLLING, pa.string()),
@@ -359,10 +371,77 @@ def _keep_value(record: dict[str, Any], path: str) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+DEFAULT_TARGET_DELIMITER = " "
+"""lm-eval's ``TaskConfig.target_delimiter`` default."""
+
+
+def _split_mutual_info(
+    requests: list[list[Any]], logprobs: list[float]
+) -> tuple[list[list[Any]], list[float], list[float] | None]:
+    """Conditional requests and log-likelihoods, and the unconditional ones when the record
+    holds the second half that ``acc_mutual_info`` adds (same continuations, empty context)."""
+    n = len(logprobs)
+    if n % 2 or n != len(requests) or n == 0:
+        return requests, logprobs, None
+    k = n // 2
+    first, second = requests[:k], requests[k:]
+    if all(
+        len(a) > 1 and len(b) > 1 and b[0] == "" and a[0] != "" and a[1] == b[1]
+        for a, b in zip(first, second, strict=True)
+    ):
+        return first, logprobs[:k], logprobs[k:]
+    return requests, logprobs, None
+
+
+def _choice_texts(requests: list[list[Any]], delimiter: str) -> list[str] | None:
+    """The choices as ``doc_to_choice`` gave them: continuations without the delimiter."""
+    conts = [a[1] for a in requests if len(a) > 1]
+    if len(conts) != len(requests) or not all(isinstance(c, str) for c in conts):
+        return None
+    contexts = [a[0] for a in requests]
+    if len(conts) > 1 and len(set(conts)) == 1 and len(set(contexts)) > 1:
+        return None  # multiple_input: the choices sit in the contexts
+    n = len(delimiter)
+    return [c[n:] if n and c.startswith(delimiter) else c for c in conts]
+
+
+def target_delimiter(path: Path, task: str | None) -> str:
+    """The target delimiter of ``task``'s samples file ``path``, from the ``results_*.json``
+    beside it (the one of the same run first), else lm-eval's default ``" "``."""
+    m = SAMPLES_FILE.match(path.name)
+    candidates = sorted(path.parent.glob("results_*.json"), reverse=True)
+    if m is not None:
+        same = path.parent / f"results_{m.group('timestamp')}.json"
+        candidates = [same, *(c for c in candidates if c != same)] if same.exists() else candidates
+    for candidate in candidates:
+        try:
+            results = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        configs = results.get("configs") if isinstance(results, dict) else None
+        config = configs.get(task) if isinstance(configs, dict) and task else None
+        if not isinstance(config, dict):
+            continue
+        delimiter = config.get("target_delimiter", DEFAULT_TARGET_DELIMITER)
+        if not isinstance(delimiter, str):
+            delimiter = DEFAULT_TARGET_DELIMITER
+        if results.get("chat_template"):  # construct_requests under apply_chat_template
+            prefix = config.get("gen_prefix")
+            if not (isinstance(prefix, str) and prefix and not prefix[-1].isspace()):
+                delimiter = ""
+        return delimiter
+    return DEFAULT_TARGET_DELIMITER
+
+
 def record_to_row(
-    record: dict[str, Any], model: str | None, task: str | None, keep: Sequence[str]
+    record: dict[str, Any],
+    model: str | None,
+    task: str | None,
+    keep: Sequence[str],
+    delimiter: str = DEFAULT_TARGET_DELIMITER,
 ) -> tuple[Any, ...]:
-    """One row (in :func:`schema` order) from one parsed JSON record."""
+    """One row (in :func:`schema` order) from one parsed JSON record; ``delimiter`` is the
+    task's target delimiter (see :func:`target_delimiter`)."""
     kind = record_kind(record)
     prediction: str | None = None
     reference: list[str] | None = None
@@ -371,6 +450,8 @@ def record_to_row(
     samples: list[str] | None = None
     loglikelihood: float | None = None
     document: str | None = None
+    texts: list[str] | None = None
+    unconditional: list[float] | None = None
     err_text: str | None = None
     err_choices: str | None = None
     err_rolling: str | None = None
@@ -395,11 +476,14 @@ def record_to_row(
                 msg = f"filtered_resps {resps!r} holds no per-choice log-likelihoods"
                 raise ValueError(msg)
             logprobs = [_number(r) for r in resps]
-            conts = [str(a[1]) for a in _first_arguments(record.get("arguments")) if len(a) > 1]
+            requests = _first_arguments(record.get("arguments"))
+            requests, logprobs, unconditional = _split_mutual_info(requests, logprobs)
+            conts = [str(a[1]) for a in requests if len(a) > 1]
             label = None if target is None else _label(target, conts)
+            texts = _choice_texts(requests, delimiter)
         except ValueError as e:
             err_choices = str(e)
-            logprobs = None
+            logprobs = texts = unconditional = None
             label = None
     rec_model = record.get("model")
     rec_task = record.get("task")
@@ -417,6 +501,8 @@ def record_to_row(
         samples,
         loglikelihood,
         document,
+        texts,
+        unconditional,
         err_text,
         err_choices,
         err_rolling,
@@ -461,6 +547,7 @@ def iter_tables(path: Path, keep: Sequence[str], rows: int) -> Iterator[pa.Table
     naming the line; values that cannot be read give per-row errors (see the module doc).
     """
     model, task = model_and_task(path)
+    delimiter = target_delimiter(path, task)
     out_schema = schema(keep)
     buffer: list[tuple[Any, ...]] = []
     loads = json.loads
@@ -476,7 +563,7 @@ def iter_tables(path: Path, keep: Sequence[str], rows: int) -> Iterator[pa.Table
             if not isinstance(record, dict):
                 msg = f"{path}: line {first_line + offset}: expected a JSON object per line"
                 raise InputFormatError(msg)
-            buffer.append(record_to_row(record, model, task, keep))
+            buffer.append(record_to_row(record, model, task, keep, delimiter))
             if len(buffer) >= rows:
                 yield _to_table(buffer, out_schema)
                 buffer = []
@@ -503,4 +590,5 @@ __all__ = [
     "record_kind",
     "record_to_row",
     "schema",
+    "target_delimiter",
 ]

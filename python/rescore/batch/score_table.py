@@ -145,20 +145,48 @@ def _target_length(x: Any, y: Any, spec: ScoreSpec) -> pa.Array:
     return pa.array(lengths).cast(pa.uint32())
 
 
-def run_metric(metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, on_error: str) -> Any:
-    """The metric's function on two columns, with the job's options and error policy."""
+def _column_inputs(table: pa.Table, metric: MetricSpec, spec: ScoreSpec) -> dict[str, Any]:
+    """The metric's columns besides its pair (:attr:`Metric.column_inputs`), by keyword."""
+    out = {}
+    for keyword, role in metric.entry.column_inputs.items():
+        col = spec.columns.role(role)
+        if col is None:
+            msg = f"{metric.name} needs a {role} column; the spec maps none"
+            raise InvalidInputError(msg)
+        out[keyword] = _column(table, col, role)
+    return out
+
+
+def run_metric(
+    metric: MetricSpec,
+    spec: ScoreSpec,
+    x: Any,
+    y: Any,
+    a: Role,
+    on_error: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
+    """The metric's function on two columns (and its ``extra`` column inputs), with the job's
+    options and error policy."""
     fn = metric.entry.function
-    return fn(x, y, workers=spec.workers, on_error=on_error, **_kernel_kwargs(metric, spec, a))
+    kwargs = _kernel_kwargs(metric, spec, a)
+    return fn(x, y, workers=spec.workers, on_error=on_error, **kwargs, **(extra or {}))
 
 
 def _statistics(
-    metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, bad: np.ndarray[Any, Any]
+    metric: MetricSpec,
+    spec: ScoreSpec,
+    x: Any,
+    y: Any,
+    a: Role,
+    bad: np.ndarray[Any, Any],
+    extra: Mapping[str, Any] | None = None,
 ) -> pa.Array:
     """The metric's per-row statistics (its aggregation's), null where its value is."""
     agg = metric.statistics
     assert agg is not None  # for mypy: called for metrics with statistics only
     kwargs = _kernel_kwargs(metric, spec, a)
-    raw = agg.statistics(x, y, workers=spec.workers, on_error="null", **kwargs)
+    raw = agg.statistics(x, y, workers=spec.workers, on_error="null", **kwargs, **(extra or {}))
     stats = pa.array(raw) if not isinstance(raw, pa.ChunkedArray) else raw.combine_chunks()
     want = metric.output_fields()[1].type
     if not pa.types.is_struct(stats.type) or len(stats) != len(bad):
@@ -181,6 +209,7 @@ def _row_detail(
     y: Any,
     roles: tuple[Role, Role],
     row: int,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Why ``row`` cannot be scored, in words."""
     err_col = ERROR_COLUMN[metric.inputs]
@@ -193,7 +222,8 @@ def _row_detail(
             col = spec.columns.role(role)
             return f"null {role} (column {col!r}) while the other input is present"
     try:
-        run_metric(metric, spec, x.slice(row, 1), y.slice(row, 1), roles[0], "raise")
+        one = {k: v.slice(row, 1) for k, v in (extra or {}).items()}
+        run_metric(metric, spec, x.slice(row, 1), y.slice(row, 1), roles[0], "raise", one)
     except PluginError as e:  # the plugin's own words, with its name and source
         return re.sub(r" on row 0(?=:)", "", str(e))
     except (ValueError, TypeError) as e:
@@ -214,7 +244,8 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         x, y, a, b = _inputs(table, metric, spec, cache)
         if metric.entry.tokenizes and TARGET_LENGTH not in cache:
             cache[TARGET_LENGTH] = _target_length(x, y, spec)
-        result = run_metric(metric, spec, x, y, a, "null")
+        extra = _column_inputs(table, metric, spec)
+        result = run_metric(metric, spec, x, y, a, "null", extra)
         result = pa.array(result).cast(metric.output_type())
         valid_x, valid_y = _valid(x), _valid(y)
         bad = valid_x ^ valid_y
@@ -225,7 +256,7 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         count = int(bad.sum())
         if count and spec.on_error == "raise":
             row = int(np.flatnonzero(bad)[0])
-            detail = _row_detail(metric, spec, table, x, y, (a, b), row)
+            detail = _row_detail(metric, spec, table, x, y, (a, b), row, extra)
             msg = f"row {row}: {metric.name}: {detail}"
             raise UnscorableRowError(msg, row=row, metric=metric.name)
         if count:  # an unscorable row's score is null, whatever its inputs held
@@ -236,7 +267,7 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         if metric.statistics is not None:
             # rows without a value carry no statistics, so the two always agree on the rows
             missing = bad | ~_valid(result)
-            scores[stats_column(metric.name)] = _statistics(metric, spec, x, y, a, missing)
+            scores[stats_column(metric.name)] = _statistics(metric, spec, x, y, a, missing, extra)
     columns = {}
     for key in spec.columns.keys:
         if key in table.column_names:

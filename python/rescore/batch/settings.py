@@ -78,6 +78,16 @@ class ScoreSettings:
         "Per-choice log-likelihoods or probabilities (list<float>; in CSV a JSON list). "
         f"Default: the first of {_tried('choices')}.",
     )
+    choice_texts_col: str | None = setting(
+        None,
+        "The text of each choice (list<string>), read by acc_norm and acc_bytes. "
+        f"Default: the first of {_tried('choice_texts')}.",
+    )
+    unconditional_logprobs_col: str | None = setting(
+        None,
+        "Per-choice log-likelihoods without the context (list<float>), read by "
+        f"acc_mutual_info. Default: the first of {_tried('unconditional_logprobs')}.",
+    )
     label_col: str | None = setting(
         None, f"Gold choice index column. Default: the first of {_tried('label')}."
     )

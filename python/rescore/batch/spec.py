@@ -124,6 +124,8 @@ class ColumnMap:
     correct: str | None = None
     loglikelihood: str | None = None
     document: str | None = None
+    choice_texts: str | None = None
+    unconditional_logprobs: str | None = None
     keys: tuple[str, ...] = KEY_COLUMNS
 
     def role(self, role: Role) -> str | None:
@@ -341,7 +343,7 @@ def check_metric_columns(
 ) -> None:
     """Raise :class:`MissingColumnError` if a metric's input roles have no column."""
     for m in metrics:
-        for role in metric_roles(m.entry, columns, tokenizer):
+        for role in (*metric_roles(m.entry, columns, tokenizer), *m.entry.column_inputs.values()):
             if columns.role(role) is None:
                 tried = ", ".join(DEFAULT_COLUMNS[role])
                 avail = ", ".join(names) or "(none)"

@@ -206,7 +206,13 @@ class OutputDir:
                 "wait for it to finish, or choose another --out"
             )
             raise OutputConflictError(msg) from None
-        weakref.finalize(self, os.close, fd)
+        self._unlock = weakref.finalize(self, os.close, fd)
+
+    def release(self) -> None:
+        """Give up the lock now (a job ends; the object may outlive it in a traceback)."""
+        unlock = getattr(self, "_unlock", None)
+        if unlock is not None:
+            unlock()
 
     def _open(self, overwrite: bool) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -11,19 +11,33 @@ from __future__ import annotations
 # isort: off
 from rescore.metrics.edit_distance import char_edit_distance, token_edit_distance
 from rescore.metrics.exact_match import exact_match
-from rescore.metrics.choices import brier_score, multiple_choice_grade
+from rescore.metrics.choices import (
+    acc_bytes,
+    acc_mutual_info,
+    acc_norm,
+    brier_score,
+    gold_probability,
+    multiple_choice_grade,
+)
 from rescore.metrics.overlap import token_f1
 from rescore.metrics.sampling import majority_vote, pass_at_k, sample_accuracy
 from rescore.metrics.perplexity import bits_per_byte, byte_perplexity, word_perplexity
+from rescore.metrics.calibration import choice_confidence, expected_calibration_error
 
 # isort: on
 
 __all__ = [
+    "acc_bytes",
+    "acc_mutual_info",
+    "acc_norm",
     "bits_per_byte",
     "brier_score",
     "byte_perplexity",
     "char_edit_distance",
+    "choice_confidence",
     "exact_match",
+    "expected_calibration_error",
+    "gold_probability",
     "majority_vote",
     "multiple_choice_grade",
     "pass_at_k",

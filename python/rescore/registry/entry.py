@@ -68,6 +68,10 @@ class Metric:
     """Checks of option values beyond their types (e.g. that regexes compile)."""
     source: str = "rescore"
     """Where the entry comes from: ``rescore`` (built in) or the plugin's module/package."""
+    column_inputs: Mapping[str, Role] = field(default_factory=dict)
+    """Columns read besides the input kind's pair: keyword argument of :attr:`function` ->
+    the role whose column the batch job passes there (``acc_norm``'s ``choices`` are the
+    ``choice_texts`` column). A row whose column is null gets no score."""
     default: bool = False
     """In the metric set a job computes when none is named (if its input columns exist). The
     five original built-ins are; metrics added later, and plugins, run when named, so that an

@@ -25,6 +25,8 @@ Role = Literal[
     "correct",
     "loglikelihood",
     "document",
+    "choice_texts",
+    "unconditional_logprobs",
 ]
 ROLES: tuple[Role, ...] = (
     "prediction",
@@ -37,6 +39,8 @@ ROLES: tuple[Role, ...] = (
     "correct",
     "loglikelihood",
     "document",
+    "choice_texts",
+    "unconditional_logprobs",
 )
 
 InputKind = Literal["sequences", "text", "choices", "samples", "rolling"]
@@ -73,6 +77,8 @@ DEFAULT_COLUMNS: Mapping[Role, tuple[str, ...]] = {
     "correct": ("correct", "passed", "is_correct"),
     "loglikelihood": ("loglikelihood", "rolling_loglikelihood", "document_loglikelihood"),
     "document": ("document", "doc_text", "page"),
+    "choice_texts": ("choice_texts", "continuations"),
+    "unconditional_logprobs": ("unconditional_logprobs", "unconditional_loglikelihoods"),
 }
 """Column names tried, in order, for each role when no ``--<role>-col`` is given."""
 
@@ -87,13 +93,20 @@ ROLE_TYPES: Mapping[Role, pa.DataType] = {
     "correct": pa.list_(pa.bool_()),
     "loglikelihood": pa.float64(),
     "document": pa.string(),
+    "choice_texts": pa.list_(pa.string()),
+    "unconditional_logprobs": pa.list_(pa.float64()),
 }
 """The type a role's column takes when its input carries no type (all nulls, CSV text)."""
+
+COLUMN_INPUT_ROLES: frozenset[Role] = frozenset({"choice_texts", "unconditional_logprobs"})
+"""Roles read besides an input kind's pair, as keyword arguments (``Metric.column_inputs``):
+the choice texts of ``acc_norm``, the unconditional log-likelihoods of ``acc_mutual_info``."""
 
 TOKEN_ROLES: frozenset[Role] = frozenset({"prediction_ids", "reference_ids"})
 """Roles holding token-id lists (a tokenizing metric reads these without a tokenizer)."""
 
 __all__ = [
+    "COLUMN_INPUT_ROLES",
     "DEFAULT_COLUMNS",
     "INPUT_KINDS",
     "KIND_ROLES",
