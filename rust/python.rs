@@ -15,6 +15,7 @@ use crate::error::RescoreError;
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
+use crate::metrics::rouge::{RougeOptions, RougeVariant};
 use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
 
@@ -208,6 +209,34 @@ fn token_f1(
 }
 
 #[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, variant="rougeL", use_stemmer=false, workers=-1, on_error="raise",
+))]
+fn rouge(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    variant: &str,
+    use_stemmer: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = RougeOptions {
+        variant: RougeVariant::parse(variant)?,
+        use_stemmer,
+        workers,
+        on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::rouge(&p, &r, options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
 #[pyo3(signature = (probabilities, labels, *, convention="sum", from_logprobs=false, tolerance=crate::metrics::brier_score::DEFAULT_SUM_TOLERANCE, workers=-1, on_error="raise"))]
 #[allow(clippy::too_many_arguments)]
 fn brier_score(
@@ -268,6 +297,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
+    m.add_function(wrap_pyfunction!(rouge, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

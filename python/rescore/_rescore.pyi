@@ -17,6 +17,7 @@ __all__ = [
     "char_edit_distance",
     "exact_match",
     "multiple_choice_grade",
+    "rouge",
     "token_edit_distance",
     "token_f1",
 ]
@@ -66,6 +67,15 @@ def token_f1(
     ignore_case: bool = True,
     ignore_punctuation: bool = True,
     ignore_articles: bool = True,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def rouge(
+    predictions: _Column,
+    references: _Column,
+    *,
+    variant: Literal["rouge1", "rouge2", "rougeL", "rougeLsum"] = "rougeL",
+    use_stemmer: bool = False,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

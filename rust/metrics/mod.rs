@@ -8,6 +8,8 @@ pub mod exact_match;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
 mod pairs;
+pub mod porter;
+pub mod rouge;
 pub mod token_f1;
 
 use std::sync::Arc;

@@ -13,6 +13,7 @@ from rescore.metrics.edit_distance import char_edit_distance, token_edit_distanc
 from rescore.metrics.exact_match import exact_match
 from rescore.metrics.choices import brier_score, multiple_choice_grade
 from rescore.metrics.overlap import token_f1
+from rescore.metrics.rouge import rouge, rouge1, rouge2, rougeL, rougeLsum
 
 # isort: on
 
@@ -21,6 +22,11 @@ __all__ = [
     "char_edit_distance",
     "exact_match",
     "multiple_choice_grade",
+    "rouge",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "rougeLsum",
     "token_edit_distance",
     "token_f1",
 ]
