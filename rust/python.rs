@@ -236,6 +236,30 @@ fn rouge(
     Ok(PyArray::from_array_ref(out))
 }
 
+/// NLTK's `PorterStemmer().stem` on each word, as `rouge` stems tokens (for the differential
+/// tests against NLTK: words of lower-case ASCII letters and digits, what its tokenizer makes).
+#[pyfunction]
+fn porter_stem(words: Vec<String>) -> PyResult<Vec<String>> {
+    words
+        .into_iter()
+        .enumerate()
+        .map(|(row, word)| {
+            if !word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                return Err(InvalidInputError::new_err(format!(
+                    "`words` row {row}: {word:?} is not lower-case ASCII letters and digits"
+                )));
+            }
+            let mut bytes = word.into_bytes();
+            crate::metrics::porter::stem(&mut bytes);
+            // the stemmer only removes and appends ASCII letters
+            Ok(String::from_utf8(bytes).expect("ASCII in, ASCII out"))
+        })
+        .collect()
+}
+
 #[pyfunction]
 #[pyo3(signature = (probabilities, labels, *, convention="sum", from_logprobs=false, tolerance=crate::metrics::brier_score::DEFAULT_SUM_TOLERANCE, workers=-1, on_error="raise"))]
 #[allow(clippy::too_many_arguments)]
@@ -298,6 +322,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(rouge, m)?)?;
+    m.add_function(wrap_pyfunction!(porter_stem, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

@@ -17,6 +17,7 @@ __all__ = [
     "char_edit_distance",
     "exact_match",
     "multiple_choice_grade",
+    "porter_stem",
     "rouge",
     "token_edit_distance",
     "token_f1",
@@ -79,6 +80,7 @@ def rouge(
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...
+def porter_stem(words: list[str]) -> list[str]: ...  # rouge's stemmer, for tests
 def brier_score(
     probabilities: _Column,
     labels: _Column,

@@ -190,7 +190,7 @@ fn step1b(word: &mut Vec<u8>) {
     }
 }
 
-fn step1c(word: &mut Vec<u8>) {
+fn step1c(word: &mut [u8]) {
     if word.ends_with(b"y") {
         let n = word.len() - 1;
         if n > 1 && is_consonant(word, n - 1) {

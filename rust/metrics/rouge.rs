@@ -212,7 +212,10 @@ struct Scratch {
     ids: Vec<u32>,
     vocabulary: usize,
     order: Vec<u32>,
+    /// The prediction's columns, for rougeL.
     lcs: Lcs,
+    /// The prediction's lines as columns, for rougeLsum.
+    lines: LcsLines,
     /// n-gram starts of the prediction and of a reference, sorted by n-gram.
     prediction_grams: Vec<u32>,
     reference_grams: Vec<u32>,
@@ -263,9 +266,17 @@ impl Scratch {
     /// The best F-measure over the row's references (`score_multi`).
     fn best_score(&mut self, variant: RougeVariant) -> f64 {
         let sides = self.tokens.sides.len();
-        if let RougeVariant::NGram(n) = variant {
-            let prediction = self.tokens.sides[0].clone();
-            sorted_grams(&self.ids[prediction], n, &mut self.prediction_grams);
+        let prediction = self.tokens.sides[0].clone();
+        match variant {
+            RougeVariant::NGram(n) => {
+                sorted_grams(&self.ids[prediction], n, &mut self.prediction_grams);
+            }
+            RougeVariant::Lcs => self.lcs.prepare(&self.ids[prediction], self.vocabulary),
+            RougeVariant::LcsSum => {
+                let t = &self.tokens;
+                let ends = &t.line_ends[t.line_sides[0].clone()];
+                self.lines.prepare(&self.ids, lines(ends, prediction.start));
+            }
         }
         let mut best = f64::NEG_INFINITY;
         for k in 1..sides {
@@ -309,7 +320,7 @@ impl Scratch {
         if p_ids.is_empty() || r_ids.is_empty() {
             return 0.0;
         }
-        let length = self.lcs.length(p_ids, r_ids, self.vocabulary);
+        let length = self.lcs.length(r_ids);
         let precision = length as f64 / p_ids.len() as f64;
         let recall = length as f64 / r_ids.len() as f64;
         fmeasure(precision, recall)
@@ -324,7 +335,6 @@ impl Scratch {
             return 0.0;
         }
         let ids = &self.ids;
-        let p_lines = lines(&t.line_ends[t.line_sides[0].clone()], p_side.start);
         let r_lines = lines(&t.line_ends[t.line_sides[reference].clone()], r_side.start);
         self.prediction_left.clear();
         self.prediction_left.resize(self.vocabulary, 0);
@@ -344,12 +354,9 @@ impl Scratch {
             }
             self.in_union.clear();
             self.in_union.resize(r_ids.len(), false);
-            for p_line in p_lines.clone() {
-                let p_ids = &ids[p_line];
-                if !p_ids.is_empty() {
-                    self.lcs
-                        .mark_one_lcs(r_ids, p_ids, self.vocabulary, &mut self.in_union);
-                }
+            for line in 0..self.lines.len() {
+                self.lines
+                    .mark_one_lcs(line, r_ids, ids, &mut self.in_union);
             }
             for (pos, _) in self.in_union.iter().enumerate().filter(|(_, &u)| u) {
                 let id = r_ids[pos] as usize;
@@ -396,109 +403,21 @@ fn fmeasure(precision: f64, recall: f64) -> f64 {
     }
 }
 
-/// Buffers of the bit-parallel LCS: bit `j` of a row stands for column `j` (a token of the
-/// "column" side).
-#[derive(Default)]
-struct Lcs {
-    /// For each token id, its slot in `masks`, or `NO_SLOT` when the column side lacks it.
-    slot: Vec<u32>,
-    /// For each distinct column token, the columns holding it.
-    masks: Vec<u64>,
-    /// Rows of the table, `words` words each (row 0 first).
-    rows: Vec<u64>,
-}
-
-const NO_SLOT: u32 = u32::MAX;
-
-impl Lcs {
-    /// Build the column masks of `columns`; returns the words per row.
-    fn prepare(&mut self, columns: &[u32], vocabulary: usize) -> usize {
-        let words = columns.len().div_ceil(64);
-        self.slot.clear();
-        self.slot.resize(vocabulary, NO_SLOT);
-        self.masks.clear();
-        for (j, &id) in columns.iter().enumerate() {
-            let slot = &mut self.slot[id as usize];
-            if *slot == NO_SLOT {
-                *slot = (self.masks.len() / words) as u32;
-                self.masks.resize(self.masks.len() + words, 0);
-            }
-            self.masks[*slot as usize * words + j / 64] |= 1 << (j % 64);
-        }
-        words
-    }
-
-    /// Advance `row` (all ones at the start) past the row token `id`.
-    fn step(&self, row: &mut [u64], id: u32) {
-        let slot = self.slot[id as usize];
-        if slot == NO_SLOT {
-            return; // no column matches: the row is unchanged
-        }
-        let words = row.len();
-        let mask = &self.masks[slot as usize * words..(slot as usize + 1) * words];
-        let mut carry = false;
-        for (v, &m) in row.iter_mut().zip(mask) {
-            let u = *v & m;
-            let (sum, c1) = v.overflowing_add(u);
-            let (sum, c2) = sum.overflowing_add(u64::from(carry));
-            carry = c1 || c2;
-            // u is a subset of v, so v - u = v ^ u
-            *v = sum | (*v ^ u);
-        }
-    }
-
-    /// Length of the longest common subsequence of `a` and `b`.
-    fn length(&mut self, a: &[u32], b: &[u32], vocabulary: usize) -> usize {
-        let words = self.prepare(a, vocabulary);
-        self.rows.clear();
-        self.rows.resize(words, u64::MAX);
-        let mut row = std::mem::take(&mut self.rows);
-        for &id in b {
-            self.step(&mut row, id);
-        }
-        let zeros = zeros_before(&row, a.len());
-        self.rows = row;
-        zeros
-    }
-
-    /// Mark, in `marks` (one per `reference` position), the reference positions of the LCS
-    /// `rouge-score`'s `lcs_ind(reference, prediction)` reads back from its table.
-    fn mark_one_lcs(
-        &mut self,
-        reference: &[u32],
-        prediction: &[u32],
-        vocabulary: usize,
-        marks: &mut [bool],
-    ) {
-        // table rows are reference tokens, columns prediction tokens, as in rouge-score
-        let words = self.prepare(prediction, vocabulary);
-        self.rows.clear();
-        self.rows.resize((reference.len() + 1) * words, u64::MAX);
-        let mut rows = std::mem::take(&mut self.rows);
-        for (i, &id) in reference.iter().enumerate() {
-            let (done, next) = rows.split_at_mut((i + 1) * words);
-            next[..words].copy_from_slice(&done[i * words..]);
-            self.step(&mut next[..words], id);
-        }
-        // table[i][j]: the LCS of reference[..i] and prediction[..j]
-        let table = |i: usize, j: usize| zeros_before(&rows[i * words..(i + 1) * words], j);
-        let (mut i, mut j) = (reference.len(), prediction.len());
-        while i > 0 && j > 0 {
-            if reference[i - 1] == prediction[j - 1] {
-                marks[i - 1] = true;
-                i -= 1;
-                j -= 1;
-            } else if table(i, j - 1) > table(i - 1, j) {
-                j -= 1;
-            } else {
-                i -= 1;
-            }
-        }
-        self.rows = rows;
+/// Advance a table row (all ones for row 0) past a row token whose columns are `mask`:
+/// `row = (row + u) | (row - u)` with `u = row & mask`, over as many words as the row has.
+fn step(row: &mut [u64], mask: &[u64]) {
+    let mut carry = false;
+    for (v, &m) in row.iter_mut().zip(mask) {
+        let u = *v & m;
+        let (sum, c1) = v.overflowing_add(u);
+        let (sum, c2) = sum.overflowing_add(u64::from(carry));
+        carry = c1 || c2;
+        // u is a subset of v, so v - u = v ^ u
+        *v = sum | (*v ^ u);
     }
 }
 
-/// Zero bits among the first `j` bits of `row`.
+/// Zero bits among the first `j` bits of `row`: the table's value at column `j`.
 fn zeros_before(row: &[u64], j: usize) -> usize {
     let full = j / 64;
     let mut ones: usize = row[..full].iter().map(|w| w.count_ones() as usize).sum();
@@ -508,7 +427,181 @@ fn zeros_before(row: &[u64], j: usize) -> usize {
     j - ones
 }
 
+/// Whether the table grows at column `j` (0-based) of `row`: a zero bit.
+fn grows_at(row: &[u64], j: usize) -> usize {
+    usize::from((row[j / 64] >> (j % 64)) & 1 == 0)
+}
+
+/// The prediction as the columns of a bit-parallel LCS table (rougeL): for each token id, the
+/// columns holding it. Prepared once per row, used for each reference.
+#[derive(Default)]
+struct Lcs {
+    /// For each token id, its slot in `masks`, or `NO_SLOT` when the prediction lacks it.
+    slot: Vec<u32>,
+    masks: Vec<u64>,
+    columns: usize,
+    words: usize,
+    row: Vec<u64>,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl Lcs {
+    fn prepare(&mut self, columns: &[u32], vocabulary: usize) {
+        self.words = columns.len().div_ceil(64);
+        self.columns = columns.len();
+        self.slot.clear();
+        self.slot.resize(vocabulary, NO_SLOT);
+        self.masks.clear();
+        for (j, &id) in columns.iter().enumerate() {
+            let slot = &mut self.slot[id as usize];
+            if *slot == NO_SLOT {
+                *slot = (self.masks.len() / self.words) as u32;
+                self.masks.resize(self.masks.len() + self.words, 0);
+            }
+            self.masks[*slot as usize * self.words + j / 64] |= 1 << (j % 64);
+        }
+    }
+
+    /// Length of the longest common subsequence of the prepared columns and `rows`.
+    fn length(&mut self, rows: &[u32]) -> usize {
+        let words = self.words;
+        self.row.clear();
+        self.row.resize(words, u64::MAX);
+        for &id in rows {
+            let slot = self.slot[id as usize];
+            if slot != NO_SLOT {
+                let at = slot as usize * words;
+                step(&mut self.row, &self.masks[at..at + words]);
+            }
+        }
+        zeros_before(&self.row, self.columns)
+    }
+}
+
+/// One prediction line as columns: its tokens, words per table row, and its distinct ids
+/// (sorted) with their masks.
+struct Line {
+    tokens: Range<usize>,
+    words: usize,
+    keys: Range<usize>,
+    masks: usize,
+}
+
+/// The prediction's lines as columns of bit-parallel LCS tables (rougeLsum), prepared once per
+/// row: a reference line is compared with each of them.
+#[derive(Default)]
+struct LcsLines {
+    lines: Vec<Line>,
+    /// (token id, column), then per line sorted and reduced to (token id, mask slot).
+    keys: Vec<(u32, u32)>,
+    masks: Vec<u64>,
+    /// Table rows of the last comparison, `words` words each (row 0 first).
+    rows: Vec<u64>,
+}
+
+impl LcsLines {
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Prepare the lines (token ranges into `ids`) that have tokens.
+    fn prepare(&mut self, ids: &[u32], lines: impl Iterator<Item = Range<usize>>) {
+        self.lines.clear();
+        self.keys.clear();
+        self.masks.clear();
+        for tokens in lines.filter(|t| !t.is_empty()) {
+            let words = tokens.len().div_ceil(64);
+            let first = self.keys.len();
+            self.keys.extend(
+                ids[tokens.clone()]
+                    .iter()
+                    .zip(0u32..)
+                    .map(|(&id, j)| (id, j)),
+            );
+            self.keys[first..].sort_unstable();
+            let masks = self.masks.len();
+            let mut kept = first;
+            for k in first..self.keys.len() {
+                let (id, column) = self.keys[k];
+                if kept == first || self.keys[kept - 1].0 != id {
+                    let slot = (self.masks.len() - masks) / words;
+                    self.masks.resize(self.masks.len() + words, 0);
+                    self.keys[kept] = (id, slot as u32);
+                    kept += 1;
+                }
+                let slot = self.keys[kept - 1].1 as usize;
+                let column = column as usize;
+                self.masks[masks + slot * words + column / 64] |= 1 << (column % 64);
+            }
+            self.keys.truncate(kept);
+            self.lines.push(Line {
+                tokens,
+                words,
+                keys: first..kept,
+                masks,
+            });
+        }
+    }
+
+    /// Mark, in `marks` (one per `reference` position), the reference positions of the LCS of
+    /// `reference` and prediction line `line` that `rouge-score`'s `lcs_ind` reads back from its
+    /// table (rows: reference tokens, columns: the line's tokens).
+    fn mark_one_lcs(&mut self, line: usize, reference: &[u32], ids: &[u32], marks: &mut [bool]) {
+        let Line {
+            tokens,
+            words,
+            keys,
+            masks,
+        } = &self.lines[line];
+        let (words, prediction) = (*words, &ids[tokens.clone()]);
+        let keys = &self.keys[keys.clone()];
+        self.rows.clear();
+        self.rows.resize((reference.len() + 1) * words, u64::MAX);
+        for (i, &id) in reference.iter().enumerate() {
+            let (done, next) = self.rows.split_at_mut((i + 1) * words);
+            let next = &mut next[..words];
+            next.copy_from_slice(&done[i * words..]);
+            if let Ok(k) = keys.binary_search_by_key(&id, |&(key, _)| key) {
+                let at = masks + keys[k].1 as usize * words;
+                step(next, &self.masks[at..at + words]);
+            }
+        }
+        let row = |i: usize| &self.rows[i * words..(i + 1) * words];
+        // Walk back from the table's corner as rouge-score's _backtrack_norec does, keeping
+        // here = table[i][j] and up = table[i - 1][j] as it goes (a popcount per row change).
+        let (mut i, mut j) = (reference.len(), prediction.len());
+        let mut here = zeros_before(row(i), j);
+        let mut up = zeros_before(row(i - 1), j);
+        while i > 0 && j > 0 {
+            if reference[i - 1] == prediction[j - 1] {
+                marks[i - 1] = true;
+                here = up - grows_at(row(i - 1), j - 1);
+                i -= 1;
+                j -= 1;
+                if i > 0 {
+                    up = zeros_before(row(i - 1), j);
+                }
+            } else {
+                let left = here - grows_at(row(i), j - 1);
+                if left > up {
+                    here = left;
+                    up -= grows_at(row(i - 1), j - 1);
+                    j -= 1;
+                } else {
+                    here = up;
+                    i -= 1;
+                    if i > 0 {
+                        up = zeros_before(row(i - 1), j);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact scores: 0 and 1 are exact in floating point
 mod tests {
     use std::sync::Arc;
 
@@ -580,13 +673,14 @@ mod tests {
             }
         }
         let mut lcs = Lcs::default();
-        assert_eq!(lcs.length(&a, &b, 5), dp[b.len()][a.len()]);
-        let words = lcs.prepare(&a, 5);
-        let mut row = vec![u64::MAX; words];
+        lcs.prepare(&a, 5);
+        assert_eq!(lcs.length(&b), dp[b.len()][a.len()]);
+        let mut row = vec![u64::MAX; lcs.words];
         for (i, &id) in b.iter().enumerate() {
-            lcs.step(&mut row, id);
-            for j in 0..=a.len() {
-                assert_eq!(zeros_before(&row, j), dp[i + 1][j]);
+            let at = lcs.slot[id as usize] as usize * lcs.words;
+            step(&mut row, &lcs.masks[at..at + lcs.words]);
+            for (j, &value) in dp[i + 1].iter().enumerate() {
+                assert_eq!(zeros_before(&row, j), value);
             }
         }
     }

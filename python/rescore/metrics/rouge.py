@@ -173,7 +173,7 @@ register(
         higher_is_better=True,
         inputs="text",
         continuous=True,
-        definition="rouge-score's F-measure (variant rouge1/rouge2/rougeL/rougeLsum), best reference",
+        definition="rouge-score's F-measure of the chosen variant, best reference",
         range=(0.0, 1.0),
         function=rouge,
         options=options_from_signature(
@@ -190,7 +190,11 @@ register(
 for _name, _function, _definition in [
     ("rouge1", rouge1, "rouge-score's ROUGE-1 F-measure (unigrams), best reference"),
     ("rouge2", rouge2, "rouge-score's ROUGE-2 F-measure (bigrams), best reference"),
-    ("rougeL", rougeL, "rouge-score's ROUGE-L F-measure (longest common subsequence), best reference"),
+    (
+        "rougeL",
+        rougeL,
+        "rouge-score's ROUGE-L F-measure (longest common subsequence), best reference",
+    ),
     ("rougeLsum", rougeLsum, "rouge-score's ROUGE-Lsum F-measure (LCS over lines), best reference"),
 ]:
     register(
