@@ -246,3 +246,29 @@ def test_hard_rows_are_scored(variant: str) -> None:
     ]
     assert got[:-2] == want
     assert rescore.rouge([long], [long], variant=variant).to_pylist() == [1.0]
+
+
+def test_batch_job_and_emergence(tmp_path: Path) -> None:
+    """`rescore score --metrics rougeL --option rougeL.use_stemmer=true`, then `rescore
+    emergence` on its output, which finds the rougeL column and its direction."""
+    from click.testing import CliRunner
+
+    from rescore.cli import main
+
+    example = Path(rescore.__file__).parent / "data" / "example_generations.parquet"
+    scores, report = tmp_path / "scores", tmp_path / "report"
+    args = ["score", str(example), "--out", str(scores), "--metrics", "rougeL,rouge2"]
+    args += ["--option", "rougeL.use_stemmer=true", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    df = pl.read_parquet(scores / "*.parquet")
+    source = pl.read_parquet(example)
+    want = rescore.rougeL(source["prediction"], source["reference"], use_stemmer=True)
+    assert df["rougeL"].sort().to_list() == want.sort().to_list()
+    assert df["rouge2"].sum() == pytest.approx(
+        rescore.rouge2(source["prediction"], source["reference"]).sum()
+    )
+    args = ["emergence", str(scores), "--out", str(report), "--n-boot", "20", "--no-plots", "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "rougeL" in "".join(p.read_text() for p in report.glob("*.csv"))
