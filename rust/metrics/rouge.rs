@@ -22,6 +22,8 @@ use std::ops::Range;
 
 use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::Hasher;
 
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::porter;
@@ -146,7 +148,12 @@ struct Tokens {
     line_sides: Vec<Range<usize>>,
     /// A word being stemmed.
     word: Vec<u8>,
+    /// Stems already computed (words repeat: most tokens of a text are common words).
+    stems: FxHashMap<Box<[u8]>, Box<[u8]>>,
 }
+
+/// Words whose stems a thread remembers (a few megabytes at most).
+const STEM_CACHE: usize = 1 << 16;
 
 impl Tokens {
     /// Tokenize `text` as `rouge-score` does and add it as the next side.
@@ -154,24 +161,30 @@ impl Tokens {
         let first_token = self.spans.len();
         let first_line = self.line_ends.len();
         let mut start = self.bytes.len();
-        for c in text.chars() {
-            if c.is_ascii() {
-                let b = (c as u8).to_ascii_lowercase();
-                if b.is_ascii_lowercase() || b.is_ascii_digit() {
-                    self.bytes.push(b);
+        let raw = text.as_bytes();
+        let mut at = 0;
+        while at < raw.len() {
+            let b = raw[at];
+            if b.is_ascii() {
+                at += 1;
+                if b.is_ascii_alphanumeric() {
+                    self.bytes.push(b.to_ascii_lowercase());
                     continue;
                 }
                 self.close_token(&mut start, stem);
                 if lines && b == b'\n' {
                     self.line_ends.push(self.spans.len());
                 }
-            } else {
-                for lower in c.to_lowercase() {
-                    if lower.is_ascii_lowercase() || lower.is_ascii_digit() {
-                        self.bytes.push(lower as u8);
-                    } else {
-                        self.close_token(&mut start, stem);
-                    }
+                continue;
+            }
+            // `at` is on a character boundary: only whole characters are stepped over
+            let c = text[at..].chars().next().expect("a character starts here");
+            at += c.len_utf8();
+            for lower in c.to_lowercase() {
+                if lower.is_ascii_lowercase() || lower.is_ascii_digit() {
+                    self.bytes.push(lower as u8);
+                } else {
+                    self.close_token(&mut start, stem);
                 }
             }
         }
@@ -191,11 +204,20 @@ impl Tokens {
         }
         // rouge-score stems only the tokens longer than three characters
         if stem && end - *start > 3 {
-            self.word.clear();
-            self.word.extend_from_slice(&self.bytes[*start..]);
-            porter::stem(&mut self.word);
-            self.bytes.truncate(*start);
-            self.bytes.extend_from_slice(&self.word);
+            if let Some(stemmed) = self.stems.get(&self.bytes[*start..]) {
+                self.bytes.truncate(*start);
+                self.bytes.extend_from_slice(stemmed);
+            } else {
+                self.word.clear();
+                self.word.extend_from_slice(&self.bytes[*start..]);
+                porter::stem(&mut self.word);
+                if self.stems.len() < STEM_CACHE {
+                    let key: Box<[u8]> = self.bytes[*start..].into();
+                    self.stems.insert(key, self.word.as_slice().into());
+                }
+                self.bytes.truncate(*start);
+                self.bytes.extend_from_slice(&self.word);
+            }
         }
         if self.bytes.len() > *start {
             self.spans.push(*start..self.bytes.len());
@@ -204,6 +226,8 @@ impl Tokens {
     }
 }
 
+const EMPTY: (u32, u32) = (u32::MAX, 0);
+
 /// Per-thread buffers, reused across rows.
 #[derive(Default)]
 struct Scratch {
@@ -211,14 +235,15 @@ struct Scratch {
     /// Each token's id: equal tokens, equal ids; ids are `0..vocabulary`.
     ids: Vec<u32>,
     vocabulary: usize,
-    order: Vec<u32>,
+    /// The interning table: (id, token position), `EMPTY` where free.
+    table: Vec<(u32, u32)>,
     /// The prediction's columns, for rougeL.
     lcs: Lcs,
     /// The prediction's lines as columns, for rougeLsum.
     lines: LcsLines,
-    /// n-gram starts of the prediction and of a reference, sorted by n-gram.
-    prediction_grams: Vec<u32>,
-    reference_grams: Vec<u32>,
+    /// n-grams of the prediction and of a reference as keys, sorted.
+    prediction_grams: Vec<u64>,
+    reference_grams: Vec<u64>,
     /// Unused copies of each token (rougeLsum).
     prediction_left: Vec<u32>,
     reference_left: Vec<u32>,
@@ -236,31 +261,35 @@ impl Scratch {
         t.line_sides.clear();
     }
 
-    /// Number the distinct tokens of the row.
+    /// Number the distinct tokens of the row (in order of first appearance), through an
+    /// open-addressing table of token positions that compares bytes on equal hashes.
     fn intern(&mut self) {
         let Tokens { bytes, spans, .. } = &self.tokens;
-        self.order.clear();
-        self.order.extend(0..spans.len() as u32);
-        self.order.sort_unstable_by(|&a, &b| {
-            bytes[spans[a as usize].clone()].cmp(&bytes[spans[b as usize].clone()])
-        });
+        let size = (spans.len() * 2).next_power_of_two().max(16);
+        self.table.clear();
+        self.table.resize(size, EMPTY);
         self.ids.clear();
-        self.ids.resize(spans.len(), 0);
         let mut next = 0u32;
-        let mut previous: Option<&[u8]> = None;
-        for &k in &self.order {
-            let token = &bytes[spans[k as usize].clone()];
-            if previous.is_some_and(|p| p != token) {
-                next += 1;
-            }
-            previous = Some(token);
-            self.ids[k as usize] = next;
+        for (k, span) in spans.iter().enumerate() {
+            let token = &bytes[span.clone()];
+            let mut hasher = FxHasher::default();
+            hasher.write(token);
+            let mut slot = hasher.finish() as usize & (size - 1);
+            let id = loop {
+                let (id, at) = self.table[slot];
+                if id == u32::MAX {
+                    self.table[slot] = (next, k as u32);
+                    next += 1;
+                    break next - 1;
+                }
+                if &bytes[spans[at as usize].clone()] == token {
+                    break id;
+                }
+                slot = (slot + 1) & (size - 1);
+            };
+            self.ids.push(id);
         }
-        self.vocabulary = if spans.is_empty() {
-            0
-        } else {
-            next as usize + 1
-        };
+        self.vocabulary = next as usize;
     }
 
     /// The best F-measure over the row's references (`score_multi`).
@@ -291,15 +320,12 @@ impl Scratch {
     }
 
     fn ngram_score(&mut self, reference: usize, n: usize) -> f64 {
-        let p_ids = &self.ids[self.tokens.sides[0].clone()];
         let r_ids = &self.ids[self.tokens.sides[reference].clone()];
         sorted_grams(r_ids, n, &mut self.reference_grams);
         let (pg, rg) = (&self.prediction_grams, &self.reference_grams);
         let (mut i, mut j, mut shared) = (0, 0, 0usize);
         while i < pg.len() && j < rg.len() {
-            let a = &p_ids[pg[i] as usize..pg[i] as usize + n];
-            let b = &r_ids[rg[j] as usize..rg[j] as usize + n];
-            match a.cmp(b) {
+            match pg[i].cmp(&rg[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
@@ -383,15 +409,19 @@ fn lines(ends: &[usize], first: usize) -> impl Iterator<Item = Range<usize>> + C
     })
 }
 
-/// The starts of `ids`' n-grams, sorted by n-gram.
-fn sorted_grams(ids: &[u32], n: usize, out: &mut Vec<u32>) {
+/// `ids`' n-grams (n is 1 or 2) as keys (two ids in one `u64`), sorted.
+fn sorted_grams(ids: &[u32], n: usize, out: &mut Vec<u64>) {
     out.clear();
-    if ids.len() >= n {
-        out.extend(0..(ids.len() - n + 1) as u32);
+    if n == 1 {
+        out.extend(ids.iter().map(|&id| u64::from(id)));
+    } else {
+        debug_assert_eq!(n, 2, "RougeVariant::parse makes n-grams of 1 or 2");
+        out.extend(
+            ids.windows(2)
+                .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
+        );
     }
-    out.sort_unstable_by(|&a, &b| {
-        ids[a as usize..a as usize + n].cmp(&ids[b as usize..b as usize + n])
-    });
+    out.sort_unstable();
 }
 
 /// `rouge-score`'s `scoring.fmeasure`, with its operations in its order.
