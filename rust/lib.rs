@@ -24,6 +24,7 @@ pub use metrics::gold_probability::{choice_probability, gold_probability, Which}
 pub use metrics::multiple_choice_grade::{
     multiple_choice_grade, multiple_choice_grade_normalized, LengthNormalize,
 };
+pub use metrics::rouge::{rouge, RougeOptions, RougeVariant};
 pub use metrics::sampling::{
     majority_vote, pass_at_k_estimate, rolling_statistics, sample_estimate,
     sample_estimate_from_text, CountUnit, SampleEstimate,

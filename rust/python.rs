@@ -17,6 +17,7 @@ use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
 use crate::metrics::gold_probability::Which;
 use crate::metrics::multiple_choice_grade::LengthNormalize;
+use crate::metrics::rouge::{RougeOptions, RougeVariant};
 use crate::metrics::sampling::{CountUnit, SampleEstimate};
 use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
@@ -208,6 +209,58 @@ fn token_f1(
     );
     let out = py.detach(|| crate::token_f1(&p, &r, options))?;
     Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, variant="rougeL", use_stemmer=false, workers=-1, on_error="raise",
+))]
+fn rouge(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    variant: &str,
+    use_stemmer: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = RougeOptions {
+        variant: RougeVariant::parse(variant)?,
+        use_stemmer,
+        workers,
+        on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::rouge(&p, &r, options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+/// NLTK's `PorterStemmer().stem` on each word, as `rouge` stems tokens (for the differential
+/// tests against NLTK: words of lower-case ASCII letters and digits, what its tokenizer makes).
+#[pyfunction]
+fn porter_stem(words: Vec<String>) -> PyResult<Vec<String>> {
+    words
+        .into_iter()
+        .enumerate()
+        .map(|(row, word)| {
+            if !word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                return Err(InvalidInputError::new_err(format!(
+                    "`words` row {row}: {word:?} is not lower-case ASCII letters and digits"
+                )));
+            }
+            let mut bytes = word.into_bytes();
+            crate::metrics::porter::stem(&mut bytes);
+            // the stemmer only removes and appends ASCII letters
+            Ok(String::from_utf8(bytes).expect("ASCII in, ASCII out"))
+        })
+        .collect()
 }
 
 #[pyfunction]
@@ -461,6 +514,8 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
+    m.add_function(wrap_pyfunction!(rouge, m)?)?;
+    m.add_function(wrap_pyfunction!(porter_stem, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     m.add_function(wrap_pyfunction!(sample_estimate, m)?)?;

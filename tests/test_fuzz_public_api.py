@@ -213,6 +213,17 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "word_perplexity": st.just({}),
     "byte_perplexity": st.just({}),
     "bits_per_byte": st.just({}),
+    "rouge": st.fixed_dictionaries(
+        {},
+        optional={
+            "variant": st.sampled_from(["rouge1", "rouge2", "rougeL", "rougeLsum", "rouge3", 1]),
+            "use_stemmer": st.sampled_from([True, False, "yes"]),
+        },
+    ),
+    **{
+        name: st.fixed_dictionaries({}, optional={"use_stemmer": st.sampled_from([True, False, 0])})
+        for name in ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    },
     "fuzz_plugin": st.fixed_dictionaries({}, optional={"scale": FLOATS}),
 }
 COMMON = st.fixed_dictionaries(
@@ -395,6 +406,11 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("brier_score", [0, 1]),
         ("multiple_choice_grade", [0, 1]),
         ("token_f1", ["a", "b"]),
+        ("rouge", ["a", "b"]),
+        ("rouge1", ["a", "b"]),
+        ("rouge2", ["a", "b"]),
+        ("rougeL", ["a", "b"]),
+        ("rougeLsum", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

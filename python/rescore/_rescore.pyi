@@ -19,7 +19,9 @@ __all__ = [
     "exact_match",
     "majority_vote",
     "multiple_choice_grade",
+    "porter_stem",
     "rolling_statistics",
+    "rouge",
     "sample_estimate",
     "token_edit_distance",
     "token_f1",
@@ -73,6 +75,16 @@ def token_f1(
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...
+def rouge(
+    predictions: _Column,
+    references: _Column,
+    *,
+    variant: Literal["rouge1", "rouge2", "rougeL", "rougeLsum"] = "rougeL",
+    use_stemmer: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def porter_stem(words: list[str]) -> list[str]: ...  # rouge's stemmer, for tests
 def brier_score(
     probabilities: _Column,
     labels: _Column,

@@ -9,6 +9,8 @@ pub mod gold_probability;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
 mod pairs;
+pub mod porter;
+pub mod rouge;
 pub mod sampling;
 pub mod token_f1;
 

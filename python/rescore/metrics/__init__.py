@@ -23,6 +23,7 @@ from rescore.metrics.overlap import token_f1
 from rescore.metrics.sampling import majority_vote, pass_at_k, sample_accuracy
 from rescore.metrics.perplexity import bits_per_byte, byte_perplexity, word_perplexity
 from rescore.metrics.calibration import choice_confidence, expected_calibration_error
+from rescore.metrics.rouge import rouge, rouge1, rouge2, rougeL, rougeLsum
 
 # isort: on
 
@@ -41,6 +42,11 @@ __all__ = [
     "majority_vote",
     "multiple_choice_grade",
     "pass_at_k",
+    "rouge",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "rougeLsum",
     "sample_accuracy",
     "token_edit_distance",
     "token_f1",
