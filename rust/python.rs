@@ -140,7 +140,8 @@ fn char_edit_distance(
 #[pyfunction]
 #[pyo3(signature = (
     predictions, references, *, strip=false, ignore_case=false, ignore_punctuation=false,
-    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+    ignore_numbers=false, ignore_articles=false, collapse_whitespace=false,
+    regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
 ))]
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
 fn exact_match(
@@ -151,6 +152,8 @@ fn exact_match(
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
+    ignore_articles: bool,
+    collapse_whitespace: bool,
     regexes_to_ignore: Vec<String>,
     punctuation: &str,
     workers: i64,
@@ -162,10 +165,41 @@ fn exact_match(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
+        ignore_articles,
+        collapse_whitespace,
+        empty_prediction_fails: false,
         regexes_to_ignore,
         punctuation: Punctuation::parse(punctuation)?,
         workers,
         on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::exact_match(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (predictions, references, *, workers=-1, on_error="raise"))]
+fn quasi_exact_match(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = ExactMatchOptions {
+        ignore_case: true,
+        ignore_punctuation: true,
+        ignore_articles: true,
+        collapse_whitespace: true,
+        empty_prediction_fails: true,
+        workers,
+        on_error,
+        ..ExactMatchOptions::default()
     };
     let (p, r) = (
         chunks("predictions", predictions)?,
@@ -267,6 +301,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
+    m.add_function(wrap_pyfunction!(quasi_exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;

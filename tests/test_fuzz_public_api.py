@@ -133,6 +133,8 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "ignore_case": st.booleans(),
             "ignore_punctuation": st.booleans(),
             "ignore_numbers": st.booleans(),
+            "ignore_articles": st.sampled_from([True, False, "no"]),
+            "collapse_whitespace": st.booleans(),
             "strip": st.sampled_from([True, False, "yes"]),
             "regexes_to_ignore": st.sampled_from([[], ["a+"], ["("], [r"\d"], "x"]),
             "punctuation": st.sampled_from(["ascii", "unicode", "latin"]),
@@ -147,6 +149,7 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "multiple_choice_grade": st.just({}),
+    "quasi_exact_match": st.just({}),
     "token_f1": st.fixed_dictionaries(
         {},
         optional={
@@ -290,6 +293,7 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("brier_score", [0, 1]),
         ("multiple_choice_grade", [0, 1]),
         ("token_f1", ["a", "b"]),
+        ("quasi_exact_match", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

@@ -16,6 +16,7 @@ from rescore.metrics import (
     char_edit_distance,
     exact_match,
     multiple_choice_grade,
+    quasi_exact_match,
     token_edit_distance,
     token_f1,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "exact_match",
     "get_metric",
     "multiple_choice_grade",
+    "quasi_exact_match",
     "register_metric",
     "registry",
     "score",

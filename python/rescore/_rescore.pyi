@@ -54,8 +54,17 @@ def exact_match(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: list[str] = ...,
     punctuation: Literal["ascii", "unicode"] = "ascii",
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def quasi_exact_match(
+    predictions: _Column,
+    references: _Column,
+    *,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 # and of the output columns.
 # isort: off
 from rescore.metrics.edit_distance import char_edit_distance, token_edit_distance
-from rescore.metrics.exact_match import exact_match
+from rescore.metrics.exact_match import exact_match, quasi_exact_match
 from rescore.metrics.choices import brier_score, multiple_choice_grade
 from rescore.metrics.overlap import token_f1
 
@@ -21,6 +21,7 @@ __all__ = [
     "char_edit_distance",
     "exact_match",
     "multiple_choice_grade",
+    "quasi_exact_match",
     "token_edit_distance",
     "token_f1",
 ]
