@@ -77,16 +77,18 @@ def summarise(
     aggregations: Mapping[str, Aggregation],
     error_groups: Mapping[tuple[str | None, str | None], int],
 ) -> pl.DataFrame:
-    """Rows, unscorable rows and each metric's aggregate (its entry's: the mean for most) per
-    model and task of an output."""
+    """Rows, unscorable rows and each metric's aggregate (its entry's: the mean for most, a
+    corpus score from the statistics column for some) per model and task of an output."""
     metrics = list(aggregations)
     parts = sorted(out.glob("part-*.parquet"))
     keys = ["model", "task"]
     if parts:
         scores = pl.scan_parquet(parts)
-        means = [agg.expr(m) for m, agg in aggregations.items()]
-        grouped = scores.group_by(keys).agg(pl.len().alias("rows"), *means)
+        partials = [e for m, agg in aggregations.items() for e in agg.partials(m)]
+        grouped = scores.group_by(keys).agg(pl.len().alias("rows"), *partials)
         frame = grouped.collect(engine="streaming")  # bounded memory on any output size
+        # the aggregates from the partials (corpus scores: combine of summed statistics)
+        frame = frame.with_columns(agg.finish(frame, m) for m, agg in aggregations.items())
     else:
         schema: dict[str, Any] = {"model": pl.String, "task": pl.String, "rows": pl.UInt32}
         schema.update({m: pl.Float64 for m in metrics})
@@ -112,7 +114,7 @@ def print_summary(
 ) -> None:
     """Print the summary as a table, then the unscorable rows per metric."""
     console = console or Console()
-    table = Table(title="rescore score: mean per model and task", title_justify="left")
+    table = Table(title="rescore score: aggregate per model and task", title_justify="left")
     for col in summary.columns:
         numeric = col not in ("model", "task")
         table.add_column(col, justify="right" if numeric else "left")

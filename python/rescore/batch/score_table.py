@@ -38,7 +38,7 @@ from rescore.batch.spec import (
 from rescore.batch.tokenize import encode, load_hf_tokenizer
 from rescore.exceptions import InvalidInputError, PluginError, UnscorableRowError
 from rescore.metrics import token_edit_distance
-from rescore.registry import ensure_registered
+from rescore.registry import ensure_registered, stats_column
 from rescore.registry.entry import TOKENIZER_OPTION
 from rescore.registry.roles import TOKEN_ROLES
 
@@ -52,7 +52,8 @@ class ScoredTable:
 
     table: pa.Table
     """Key columns, ``target_length`` (with a tokenizing metric), then one column per metric
-    (rows dropped with ``on_error="skip"``)."""
+    and the statistics columns of those that have them (rows dropped with
+    ``on_error="skip"``)."""
     errors: Mapping[str, int]
     """Unscorable rows per metric."""
     error_rows: np.ndarray[Any, np.dtype[np.bool_]]
@@ -134,6 +135,28 @@ def run_metric(metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, on_
     return fn(x, y, workers=spec.workers, on_error=on_error, **_kernel_kwargs(metric, spec, a))
 
 
+def _statistics(
+    metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, bad: np.ndarray[Any, Any]
+) -> pa.Array:
+    """The metric's per-row statistics (its aggregation's), null where its value is."""
+    agg = metric.statistics
+    assert agg is not None  # for mypy: called for metrics with statistics only
+    kwargs = _kernel_kwargs(metric, spec, a)
+    raw = agg.statistics(x, y, workers=spec.workers, on_error="null", **kwargs)
+    stats = pa.array(raw) if not isinstance(raw, pa.ChunkedArray) else raw.combine_chunks()
+    want = metric.output_fields()[1].type
+    if not pa.types.is_struct(stats.type) or len(stats) != len(bad):
+        msg = (
+            f"{metric.name}: its statistics function returned {stats.type} of {len(stats)} "
+            f"rows; expected {want} of {len(bad)} rows"
+        )
+        raise PluginError(msg)
+    stats = stats.cast(want)
+    if bad.any():
+        stats = pc.if_else(pa.array(bad), pa.scalar(None, want), stats)
+    return stats
+
+
 def _row_detail(
     metric: MetricSpec,
     spec: ScoreSpec,
@@ -194,6 +217,10 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
         errors[metric.name] = count
         any_bad |= bad
         scores[metric.name] = result
+        if metric.statistics is not None:
+            # rows without a value carry no statistics, so the two always agree on the rows
+            missing = bad | ~_valid(result)
+            scores[stats_column(metric.name)] = _statistics(metric, spec, x, y, a, missing)
     columns = {}
     for key in spec.columns.keys:
         if key in table.column_names:

@@ -24,8 +24,10 @@ from rescore.registry import (
     ROLES,
     Metric,
     Role,
+    StatisticsAggregation,
     builtin_metrics,
     get_metric,
+    stats_column,
 )
 
 OnErrorMode = Literal["raise", "null", "skip"]
@@ -60,6 +62,20 @@ class MetricSpec:
     def output_type(self) -> pa.DataType:
         """The Arrow type of this metric's column (fixed by the options, never by the data)."""
         return self.entry.arrow_type(self.options)
+
+    @property
+    def statistics(self) -> StatisticsAggregation | None:
+        """The aggregation from per-row statistics, for metrics that aggregate by one."""
+        agg = self.entry.aggregation
+        return agg if isinstance(agg, StatisticsAggregation) else None
+
+    def output_fields(self) -> list[pa.Field]:
+        """Its output columns: the per-row value, then ``<name>_stats`` where it has one."""
+        fields = [pa.field(self.name, self.output_type())]
+        if self.statistics is not None:
+            stats = pa.struct([pa.field(f, pa.float64()) for f in self.statistics.fields])
+            fields.append(pa.field(stats_column(self.name), stats))
+        return fields
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -182,11 +198,12 @@ class ScoreSpec:
 
     def output_schema(self, key_types: Mapping[str, pa.DataType]) -> pa.Schema:
         """The output schema: key columns (types from ``key_types``), ``target_length`` where
-        written, then one column per metric."""
+        written, then one column per metric (and its ``<metric>_stats`` statistics column for
+        a metric that aggregates from statistics)."""
         fields = [pa.field(k, key_types.get(k, pa.string())) for k in self.columns.keys]
         if self.writes_target_length:
             fields.append(pa.field(TARGET_LENGTH, pa.uint32()))
-        fields += [pa.field(m.name, m.output_type()) for m in self.metrics]
+        fields += [f for m in self.metrics for f in m.output_fields()]
         return pa.schema(fields)
 
 

@@ -27,32 +27,40 @@ order.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from rescore.emergence.inputs import clean_metrics
 from rescore.emergence.paired import MAX_PAIRED_ROWS, paired_draws, partitions, shared_partitions
 from rescore.emergence.result import MetricColumn
 from rescore.emergence.settings import BOOTSTRAPS, DEFAULT_N_BOOT, INPUT_KINDS, Bootstrap, InputKind
+from rescore.emergence.statistics import statistic_points
+from rescore.emergence.streams import ENGINE, FloatArray, rng_for
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
-from rescore.registry import MEAN, METRICS
-
-FloatArray = npt.NDArray[np.float64]
+from rescore.registry import MEAN, METRICS, StatisticsAggregation, stats_column
 
 MAX_DISTINCT = 1024
 """Groups with at most this many distinct values get the exact multinomial bootstrap."""
 
-ENGINE: Literal["streaming"] = "streaming"
-"""Polars engine for the passes over the scores: the streaming engine keeps memory flat on
-100M-row inputs (0.3 GiB peak in ``benches/bench_emergence.py``) and was the faster one there."""
-
 _STATS = ("n", "n_missing", "mean", "var", "n_unique", "min", "max", "binary")
+
+_POINT_COLUMNS = (
+    "mean",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_missing",
+    "resolution",
+    "n_replicates",
+    "replicate_std",
+    "unit",
+    "ci_method",
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,6 @@ class Aggregated:
     """Per metric: whether every value was 0 or 1 (an all-or-nothing score)."""
     notes: list[str] = field(default_factory=list)
     """What the user should know about the bootstrap (a paired one skipped, and why)."""
-
-
-def _rng(seed: int, key: tuple[Any, ...]) -> np.random.Generator:
-    digest = zlib.crc32(repr(key).encode("utf-8"))
-    return np.random.default_rng(np.random.SeedSequence([seed, digest]))
 
 
 def detect_kind(
@@ -119,18 +122,36 @@ def _long(wide: pl.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pl.D
     return pl.concat(parts)
 
 
-def _check_mean_aggregation(metrics: Sequence[str]) -> None:
-    """Per-example rows are bootstrapped as means: a metric that aggregates otherwise (a
-    corpus-level score from per-row statistics) needs its per-model values instead."""
+def _statistics_metrics(
+    metrics: Sequence[str], schema: pl.Schema
+) -> dict[str, StatisticsAggregation]:
+    """The metrics of per-example rows that aggregate from their statistics columns.
+
+    Per-example rows are otherwise bootstrapped as means: a metric whose entry aggregates
+    another way needs its ``<metric>_stats`` column (the batch job writes it) or per-model
+    values instead.
+    """
+    out: dict[str, StatisticsAggregation] = {}
     for metric in metrics:
         entry = METRICS.get(metric)
-        if entry is not None and entry.aggregation != MEAN:
-            msg = (
-                f"metric `{metric}` aggregates by {entry.aggregation.name} "
-                f"({entry.aggregation.doc}), not by the mean of its rows that the emergence "
-                f"analysis bootstraps; pass a table of per-model {metric} values instead"
-            )
-            raise InvalidOptionError(msg)
+        if entry is None or entry.aggregation == MEAN:
+            continue
+        agg = entry.aggregation
+        if isinstance(agg, StatisticsAggregation) and stats_column(metric) in schema:
+            out[metric] = agg
+            continue
+        hint = (
+            f"score with rescore score, which writes its statistics column "
+            f"`{stats_column(metric)}`, or pass a table of per-model {metric} values"
+            if isinstance(agg, StatisticsAggregation)
+            else f"pass a table of per-model {metric} values instead"
+        )
+        msg = (
+            f"metric `{metric}` aggregates by {agg.name} ({agg.doc}), not by the mean of its "
+            f"rows that the emergence analysis bootstraps; {hint}"
+        )
+        raise InvalidOptionError(msg)
+    return out
 
 
 def _check_ranges(stats: pl.DataFrame, null_values: Sequence[float]) -> None:
@@ -239,7 +260,7 @@ def _bootstrap(
         key = tuple(row[c] for c in by)
         n, mean, var = row["n"], row["mean"], row["var"]
         exact = counts.get(row["metric"], {}).get(key)
-        rng = _rng(seed, (*key, row["metric"]))
+        rng = rng_for(seed, (*key, row["metric"]))
         if n == 0:
             methods.append(None)
             continue
@@ -377,8 +398,19 @@ def aggregate(
     sentinels = [float(v) for v in null_values]
     has_doc = doc_col is not None and doc_col in schema
     resolved = detect_kind(lf, keys, doc_col, replicate_col) if input_kind == "auto" else input_kind
-    if resolved == "examples":
-        _check_mean_aggregation(names)
+    by_statistics = _statistics_metrics(names, schema) if resolved == "examples" else {}
+    if by_statistics:
+        stat_points, stat_draws = statistic_points(
+            lf, keys, by_statistics, n_boot=n_boot, seed=seed, confidence=confidence
+        )
+        names = [m for m in names if m not in by_statistics]
+        if not names:
+            return Aggregated(
+                points=stat_points.select(*keys, "metric", *_POINT_COLUMNS).sort([*keys, "metric"]),
+                draws=stat_draws,
+                input_kind=resolved,
+                binary=dict.fromkeys(by_statistics, False),
+            )
     base = clean_metrics(
         lf.select(*keys, *([doc_col] if has_doc else []), *needed[len(keys) :], *names),
         names,
@@ -560,18 +592,16 @@ def aggregate(
     points = points.select(
         *keys,
         "metric",
-        "mean",
-        "se",
-        "ci_low",
-        "ci_high",
-        pl.col("n").cast(pl.Int64),
-        pl.col("n_missing").cast(pl.Int64),
-        "resolution",
-        pl.col("n_replicates").cast(pl.Int64),
-        "replicate_std",
-        "unit",
-        "ci_method",
-    ).sort([*keys, "metric"], nulls_last=True)
+        *[
+            pl.col(c).cast(pl.Int64) if c in ("n", "n_missing", "n_replicates") else pl.col(c)
+            for c in _POINT_COLUMNS
+        ],
+    )
+    if by_statistics:
+        points = pl.concat([points, stat_points.select(*keys, "metric", *_POINT_COLUMNS)])
+        draws.update(stat_draws)
+        binary.update(dict.fromkeys(by_statistics, False))
+    points = points.sort([*keys, "metric"], nulls_last=True)
     return Aggregated(points=points, draws=draws, input_kind=resolved, binary=binary, notes=notes)
 
 

@@ -22,7 +22,6 @@ forecast.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,9 +29,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from rescore.emergence.aggregate import ENGINE
 from rescore.emergence.mirage import EDIT_DISTANCE, EXACT_MATCH, target_length_expr
 from rescore.emergence.paired import weight_chunks
+from rescore.emergence.streams import ENGINE, rng_for
 from rescore.exceptions import InvalidOptionError
 from rescore.registry import get_metric
 
@@ -170,8 +169,7 @@ def forecasts(
         if len(order) < 3:
             continue
         scale = np.array([float(per_model[k]["scale"][0]) for k in order])
-        digest = zlib.crc32(repr(("forecast", *key)).encode("utf-8"))
-        rng = np.random.default_rng(np.random.SeedSequence([seed, digest]))
+        rng = rng_for(seed, ("forecast", *key))
         p_hat = np.empty(len(order))
         p_boot = np.empty((n_boot, len(order)))
         observed: dict[str, FloatArray] = {EDIT_DISTANCE: np.empty(len(order))}

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from rescore.emergence.aggregate import ENGINE
+from rescore.emergence.streams import ENGINE
 from rescore.exceptions import InvalidInputError
 
 FloatArray = npt.NDArray[np.float64]

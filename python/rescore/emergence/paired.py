@@ -25,7 +25,6 @@ values): the exact covariance of the linearised means under multinomial resampli
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from rescore.emergence.streams import rng_for
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,11 +45,6 @@ MAX_PAIRED_ROWS = 20_000_000
 (model, example) in memory); the independent bootstrap is used, with a note."""
 
 _CHUNK_CELLS = 4_000_000
-
-
-def _rng(seed: int, key: tuple[Any, ...]) -> np.random.Generator:
-    digest = zlib.crc32(repr(("paired", *key)).encode("utf-8"))
-    return np.random.default_rng(np.random.SeedSequence([seed, digest]))
 
 
 def weight_chunks(rng: np.random.Generator, n_docs: int, n_boot: int) -> Iterator[FloatArray]:
@@ -131,7 +127,7 @@ def paired_draws(
 
     A model without values for a metric gets a column of NaN (it has no point).
     """
-    rng = _rng(seed, part.key)
+    rng = rng_for(seed, ("paired", *part.key))
     exact = n_boot * part.n_docs <= MAX_EXACT_CELLS
     out: dict[str, FloatArray] = {}
     if exact:

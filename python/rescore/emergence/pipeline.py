@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from rescore import settings as st
-from rescore.emergence.aggregate import ENGINE, Aggregated, aggregate
+from rescore.emergence.aggregate import Aggregated, aggregate
 from rescore.emergence.curves import score_curves, side_by_side
 from rescore.emergence.forecast import forecasts, parse_forecast
 from rescore.emergence.inputs import Source, read_scores, resolve_metrics
@@ -32,6 +32,7 @@ from rescore.emergence.mirage import mirage_predictions
 from rescore.emergence.result import EmergenceReport, MetricColumn
 from rescore.emergence.scale import place_models, read_sizes_file
 from rescore.emergence.settings import EmergenceSettings
+from rescore.emergence.streams import ENGINE
 from rescore.emergence.views import (
     add_views,
     default_chances,

@@ -38,9 +38,9 @@ from typing import Any
 
 import polars as pl
 
-from rescore.emergence.aggregate import ENGINE
 from rescore.emergence.inputs import clean_metrics
 from rescore.emergence.result import MetricColumn
+from rescore.emergence.streams import ENGINE
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
 TOKEN_LOGPROBS = "token_logprobs"

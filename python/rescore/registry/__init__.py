@@ -14,7 +14,14 @@ imported; others through :func:`register_metric` or the ``rescore.metrics`` entr
 
 from __future__ import annotations
 
-from rescore.registry.aggregation import MEAN, Aggregation
+from rescore.registry.aggregation import (
+    MEAN,
+    STATS_SUFFIX,
+    Aggregation,
+    StatisticsAggregation,
+    statistics_aggregation,
+    stats_column,
+)
 from rescore.registry.entry import InputContext, Metric
 from rescore.registry.lookup import (
     ENTRY_POINT_GROUP,
@@ -48,6 +55,7 @@ __all__ = [
     "ROLES",
     "ROLE_TYPES",
     "RUNTIME_KEYWORDS",
+    "STATS_SUFFIX",
     "Aggregation",
     "InputContext",
     "InputKind",
@@ -55,6 +63,7 @@ __all__ = [
     "Option",
     "PluginFunction",
     "Role",
+    "StatisticsAggregation",
     "builtin_metrics",
     "ensure_registered",
     "get_metric",
@@ -62,5 +71,7 @@ __all__ = [
     "options_from_signature",
     "register",
     "register_metric",
+    "statistics_aggregation",
+    "stats_column",
     "unregister",
 ]
