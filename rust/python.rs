@@ -12,6 +12,7 @@ use pyo3_arrow::input::AnyArray;
 use pyo3_arrow::PyArray;
 
 use crate::error::RescoreError;
+use crate::metrics::bleu::{BleuOptions, BleuTokenizer, Smoothing};
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
@@ -241,6 +242,73 @@ fn token_f1(
     Ok(PyArray::from_array_ref(out))
 }
 
+fn bleu_options(
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<BleuOptions> {
+    let (workers, on_error) = common(workers, on_error)?;
+    Ok(BleuOptions {
+        tokenize: BleuTokenizer::parse(tokenize)?,
+        smooth: Smoothing::parse(smooth_method)?,
+        lowercase,
+        workers,
+        on_error,
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, tokenize="13a", smooth_method="exp", lowercase=false, workers=-1,
+    on_error="raise",
+))]
+#[allow(clippy::too_many_arguments)]
+fn bleu(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::bleu(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, tokenize="13a", smooth_method="exp", lowercase=false, workers=-1,
+    on_error="raise",
+))]
+#[allow(clippy::too_many_arguments)]
+fn bleu_statistics(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::bleu_statistics(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
 #[pyfunction]
 #[pyo3(signature = (probabilities, labels, *, convention="sum", from_logprobs=false, tolerance=crate::metrics::brier_score::DEFAULT_SUM_TOLERANCE, workers=-1, on_error="raise"))]
 #[allow(clippy::too_many_arguments)]
@@ -303,6 +371,8 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(quasi_exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
+    m.add_function(wrap_pyfunction!(bleu, m)?)?;
+    m.add_function(wrap_pyfunction!(bleu_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

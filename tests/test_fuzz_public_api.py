@@ -149,6 +149,14 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "multiple_choice_grade": st.just({}),
+    "bleu": st.fixed_dictionaries(
+        {},
+        optional={
+            "tokenize": st.sampled_from(["13a", "intl", "char", "none", "zh", 3]),
+            "smooth_method": st.sampled_from(["exp", "floor", "add-k", "none", "add-1"]),
+            "lowercase": st.sampled_from([True, False, "no"]),
+        },
+    ),
     "quasi_exact_match": st.just({}),
     "token_f1": st.fixed_dictionaries(
         {},
@@ -294,6 +302,7 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("multiple_choice_grade", [0, 1]),
         ("token_f1", ["a", "b"]),
         ("quasi_exact_match", ["a", "b"]),
+        ("bleu", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

@@ -12,8 +12,10 @@ import warnings
 from rescore import _rescore, polars_ext, registry
 from rescore.batch import score
 from rescore.metrics import (
+    bleu,
     brier_score,
     char_edit_distance,
+    corpus_bleu,
     exact_match,
     multiple_choice_grade,
     quasi_exact_match,
@@ -38,8 +40,10 @@ __all__ = [
     "METRICS",
     "Metric",
     "__version__",
+    "bleu",
     "brier_score",
     "char_edit_distance",
+    "corpus_bleu",
     "exact_match",
     "get_metric",
     "multiple_choice_grade",

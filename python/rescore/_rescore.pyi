@@ -68,6 +68,26 @@ def quasi_exact_match(
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...
+def bleu(
+    predictions: _Column,
+    references: _Column,
+    *,
+    tokenize: Literal["13a", "intl", "char", "none"] = "13a",
+    smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp",
+    lowercase: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def bleu_statistics(
+    predictions: _Column,
+    references: _Column,
+    *,
+    tokenize: Literal["13a", "intl", "char", "none"] = "13a",
+    smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp",
+    lowercase: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
 def token_f1(
     predictions: _Column,
     references: _Column,
