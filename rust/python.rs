@@ -14,6 +14,7 @@ use pyo3_arrow::PyArray;
 use crate::error::RescoreError;
 use crate::metrics::bleu::{BleuOptions, BleuTokenizer, Smoothing};
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
+use crate::metrics::chrf::ChrfOptions;
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
 use crate::metrics::token_f1::TokenF1Options;
@@ -309,6 +310,84 @@ fn bleu_statistics(
     Ok(PyArray::from_array_ref(out))
 }
 
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf_options(
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<ChrfOptions> {
+    let (workers, on_error) = common(workers, on_error)?;
+    Ok(ChrfOptions {
+        lowercase,
+        whitespace,
+        workers,
+        on_error,
+        ..ChrfOptions::new(char_order, word_order, beta)?
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, char_order=6, word_order=0, beta=2, lowercase=false,
+    whitespace=false, workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = chrf_options(
+        char_order, word_order, beta, lowercase, whitespace, workers, on_error,
+    )?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::chrf(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, char_order=6, word_order=0, beta=2, lowercase=false,
+    whitespace=false, workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf_statistics(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = chrf_options(
+        char_order, word_order, beta, lowercase, whitespace, workers, on_error,
+    )?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::chrf_statistics(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
 #[pyfunction]
 #[pyo3(signature = (probabilities, labels, *, convention="sum", from_logprobs=false, tolerance=crate::metrics::brier_score::DEFAULT_SUM_TOLERANCE, workers=-1, on_error="raise"))]
 #[allow(clippy::too_many_arguments)]
@@ -373,6 +452,8 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(bleu, m)?)?;
     m.add_function(wrap_pyfunction!(bleu_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(chrf, m)?)?;
+    m.add_function(wrap_pyfunction!(chrf_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

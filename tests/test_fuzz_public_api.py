@@ -149,6 +149,16 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "multiple_choice_grade": st.just({}),
+    "chrf": st.fixed_dictionaries(
+        {},
+        optional={
+            "char_order": st.sampled_from([1, 6, 0, -1, 11, 2**70, "6"]),
+            "word_order": st.sampled_from([0, 2, -1, 5]),
+            "beta": st.sampled_from([1, 2, 0, -3, 2.5]),
+            "lowercase": st.booleans(),
+            "whitespace": st.sampled_from([True, False, None]),
+        },
+    ),
     "bleu": st.fixed_dictionaries(
         {},
         optional={
@@ -303,6 +313,7 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("token_f1", ["a", "b"]),
         ("quasi_exact_match", ["a", "b"]),
         ("bleu", ["a", "b"]),
+        ("chrf", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

@@ -88,6 +88,30 @@ def bleu_statistics(
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...
+def chrf(
+    predictions: _Column,
+    references: _Column,
+    *,
+    char_order: int = 6,
+    word_order: int = 0,
+    beta: int = 2,
+    lowercase: bool = False,
+    whitespace: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def chrf_statistics(
+    predictions: _Column,
+    references: _Column,
+    *,
+    char_order: int = 6,
+    word_order: int = 0,
+    beta: int = 2,
+    lowercase: bool = False,
+    whitespace: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
 def token_f1(
     predictions: _Column,
     references: _Column,

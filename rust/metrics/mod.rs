@@ -4,6 +4,7 @@
 pub mod bleu;
 pub mod brier_score;
 mod choices;
+pub mod chrf;
 pub mod edit_distance;
 pub mod exact_match;
 pub mod levenshtein;

@@ -13,7 +13,7 @@ from rescore.metrics.edit_distance import char_edit_distance, token_edit_distanc
 from rescore.metrics.exact_match import exact_match, quasi_exact_match
 from rescore.metrics.choices import brier_score, multiple_choice_grade
 from rescore.metrics.overlap import token_f1
-from rescore.metrics.translation import bleu, corpus_bleu
+from rescore.metrics.translation import bleu, chrf, corpus_bleu, corpus_chrf
 
 # isort: on
 
@@ -21,7 +21,9 @@ __all__ = [
     "bleu",
     "brier_score",
     "char_edit_distance",
+    "chrf",
     "corpus_bleu",
+    "corpus_chrf",
     "exact_match",
     "multiple_choice_grade",
     "quasi_exact_match",
