@@ -16,6 +16,8 @@ use regex::Regex;
 use super::ngrams::NgramTable;
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
+use rustc_hash::FxHashMap;
+
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
 use crate::text::{is_python_space, python_split};
@@ -136,7 +138,6 @@ struct Scratch {
     spans: Vec<Range<usize>>,
     /// Token count per sequence.
     lengths: Vec<usize>,
-    order: Vec<u32>,
     ids: Vec<u32>,
     table: NgramTable,
 }
@@ -225,33 +226,75 @@ fn spaced(input: &str, out: &mut String, class: impl Fn(char) -> bool) {
 
 /// sacrebleu's `Tokenizer13a` then `TokenizerRegexp`; the result (before splitting) in `a`.
 fn thirteen_a(line: &str, a: &mut String, b: &mut String) {
-    let mut text = line
-        .replace("<skipped>", "")
-        .replace("-\n", "")
-        .replace('\n', " ");
-    if text.contains('&') {
-        text = text
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">");
-    }
     b.clear();
     b.push(' ');
-    b.push_str(&text);
+    if line.contains("<skipped>") || line.contains('\n') || line.contains('&') {
+        let mut text = line
+            .replace("<skipped>", "")
+            .replace("-\n", "")
+            .replace('\n', " ");
+        if text.contains('&') {
+            text = text
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">");
+        }
+        b.push_str(&text);
+    } else {
+        b.push_str(line);
+    }
     b.push(' ');
-    // [\{-\~\[-\` -\&\(-\+\:-\@\/]
-    spaced(
-        b,
-        a,
-        |c| matches!(c, '{'..='~' | '['..='`' | ' '..='&' | '('..='+' | ':'..='@' | '/'),
-    );
-    let digit = |c: char| c.is_ascii_digit();
-    let period_comma = |c: char| c == '.' || c == ',';
-    pair_rule(a, b, |c| !digit(c), period_comma, true); // ([^0-9])([\.,]) -> \1 \2
-    pair_rule(b, a, period_comma, |c| !digit(c), false); // ([\.,])([^0-9]) ->  \1 \2
-    pair_rule(a, b, digit, |c| c == '-', true); // ([0-9])(-) -> \1 \2
-    std::mem::swap(a, b);
+    // The four rules read ASCII classes only, so they run on bytes: a multi-byte character
+    // never starts a match, and a match at its last byte (`[^0-9]` before `.`) or before its
+    // first (`.` before `[^0-9]`) inserts the spaces where Python's character scan does.
+    let mut x = std::mem::take(b).into_bytes();
+    let mut y = std::mem::take(a).into_bytes();
+    // [\{-\~\[-\` -\&\(-\+\:-\@\/] ->  \1
+    y.clear();
+    for &c in &x {
+        if matches!(c, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/') {
+            y.extend([b' ', c, b' ']);
+        } else {
+            y.push(c);
+        }
+    }
+    let digit = |c: u8| c.is_ascii_digit();
+    let period_comma = |c: u8| c == b'.' || c == b',';
+    pair_rule_bytes(&y, &mut x, |c| !digit(c), period_comma, true); // ([^0-9])([\.,])
+    pair_rule_bytes(&x, &mut y, period_comma, |c| !digit(c), false); // ([\.,])([^0-9])
+    pair_rule_bytes(&y, &mut x, digit, |c| c == b'-', true); // ([0-9])(-)
+                                                             // Spaces went in at character boundaries only: still UTF-8.
+    *a = String::from_utf8(x).unwrap_or_default();
+    y.clear();
+    *b = String::from_utf8(y).unwrap_or_default();
+}
+
+/// [`pair_rule`] on bytes, for classes of ASCII bytes.
+fn pair_rule_bytes(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    first: impl Fn(u8) -> bool,
+    second: impl Fn(u8) -> bool,
+    suffix: bool,
+) {
+    out.clear();
+    let mut i = 0;
+    while i < input.len() {
+        let a = input[i];
+        if i + 1 < input.len() && first(a) && second(input[i + 1]) {
+            let b = input[i + 1];
+            if suffix {
+                out.extend([a, b' ', b, b' ']);
+            } else {
+                out.extend([b' ', a, b' ', b]);
+            }
+            i += 2;
+            continue;
+        }
+        out.push(a);
+        i += 1;
+    }
 }
 
 /// Unicode general categories the `intl` tokenizer reads.
@@ -309,26 +352,15 @@ fn international(line: &str, a: &mut String, b: &mut String) {
 /// Give the tokens in `s.spans` dense ids (equal text, equal id) in `s.ids`.
 fn intern(s: &mut Scratch) {
     let Scratch {
-        text,
-        spans,
-        order,
-        ids,
-        ..
+        text, spans, ids, ..
     } = s;
-    order.clear();
-    order.extend(0..spans.len() as u32);
-    order.sort_unstable_by(|&x, &y| {
-        text[spans[x as usize].clone()].cmp(&text[spans[y as usize].clone()])
-    });
+    // equal text, equal id: ids in order of first occurrence
+    let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+    seen.reserve(spans.len());
     ids.clear();
-    ids.resize(spans.len(), 0);
-    let mut id = 0;
-    for j in 0..order.len() {
-        let (cur, prev) = (order[j] as usize, order[j.saturating_sub(1)] as usize);
-        if j > 0 && text[spans[cur].clone()] != text[spans[prev].clone()] {
-            id += 1;
-        }
-        ids[cur] = id;
+    for span in spans.iter() {
+        let next = seen.len() as u32;
+        ids.push(*seen.entry(&text[span.clone()]).or_insert(next));
     }
 }
 

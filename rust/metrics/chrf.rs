@@ -12,6 +12,8 @@ use super::bleu::struct_of_rows;
 use super::ngrams::NgramTable;
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
+use rustc_hash::FxHashMap;
+
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, map_rows_wide, OnError, Workers};
 use crate::text::{is_python_space, python_split};
@@ -91,7 +93,6 @@ struct Scratch {
     text: String,
     spans: Vec<std::ops::Range<usize>>,
     lengths: Vec<usize>,
-    order: Vec<u32>,
     ids: Vec<u32>,
     /// Statistics per reference, `width` each.
     stats: Vec<f64>,
@@ -190,26 +191,15 @@ impl Scratch {
 
     fn intern_words(&mut self) {
         let Self {
-            text,
-            spans,
-            order,
-            ids,
-            ..
+            text, spans, ids, ..
         } = self;
-        order.clear();
-        order.extend(0..spans.len() as u32);
-        order.sort_unstable_by(|&x, &y| {
-            text[spans[x as usize].clone()].cmp(&text[spans[y as usize].clone()])
-        });
+        // equal text, equal id: ids in order of first occurrence
+        let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+        seen.reserve(spans.len());
         ids.clear();
-        ids.resize(spans.len(), 0);
-        let mut id = 0;
-        for j in 0..order.len() {
-            let (cur, prev) = (order[j] as usize, order[j.saturating_sub(1)] as usize);
-            if j > 0 && text[spans[cur].clone()] != text[spans[prev].clone()] {
-                id += 1;
-            }
-            ids[cur] = id;
+        for span in spans.iter() {
+            let next = seen.len() as u32;
+            ids.push(*seen.entry(&text[span.clone()]).or_insert(next));
         }
     }
 }

@@ -1,7 +1,10 @@
 //! N-gram counting shared by BLEU and chrF: one row's hypothesis and references as sequences of
 //! units (word ids or characters), n-grams identified exactly (no hashing) by dense ids built
 //! order by order: the id of the n-gram at position `i` is the rank of the pair (id of the
-//! (n-1)-gram at `i`, unit at `i + n - 1`) among the row's distinct pairs.
+//! (n-1)-gram at `i`, unit at `i + n - 1`) in the order the row's distinct pairs first occur
+//! (a hash map from the pair, exact: the pair is the key, not a hash of the text).
+
+use rustc_hash::FxHashMap;
 
 /// A row's sequences (sequence 0 the hypothesis, then the references) and their n-gram ids at
 /// the current order. Buffers are reused from row to row.
@@ -12,7 +15,8 @@ pub(crate) struct NgramTable {
     starts: Vec<usize>,
     /// Id of the n-gram starting at each position (`u32::MAX` where none fits).
     ids: Vec<u32>,
-    keys: Vec<(u64, u32)>,
+    /// (id of the (n-1)-gram, last unit) -> id of the n-gram, at the current order.
+    map: FxHashMap<u64, u32>,
     order: usize,
     distinct: usize,
     /// Per-id counters, `distinct` long, zero between uses.
@@ -51,7 +55,7 @@ impl NgramTable {
     pub fn next_order(&mut self) {
         self.order += 1;
         let n = self.order;
-        self.keys.clear();
+        self.map.clear();
         if n == 1 {
             self.ids.clear();
             self.ids.resize(self.units.len(), NONE);
@@ -69,22 +73,11 @@ impl NgramTable {
                 } else {
                     (u64::from(self.ids[i]) << 32) | u64::from(self.units[last])
                 };
-                self.keys.push((key, i as u32));
+                let next = self.map.len() as u32;
+                self.ids[i] = *self.map.entry(key).or_insert(next);
             }
         }
-        self.keys.sort_unstable();
-        let mut id = 0u32;
-        for j in 0..self.keys.len() {
-            if j > 0 && self.keys[j].0 != self.keys[j - 1].0 {
-                id += 1;
-            }
-            self.ids[self.keys[j].1 as usize] = id;
-        }
-        self.distinct = if self.keys.is_empty() {
-            0
-        } else {
-            id as usize + 1
-        };
+        self.distinct = self.map.len();
         self.counts.clear();
         self.counts.resize(self.distinct, 0);
         self.bound.clear();
