@@ -15,7 +15,11 @@ pub mod text;
 mod python;
 
 pub use error::{RescoreError, RescoreResult};
+pub use metrics::bleu::{
+    bleu, bleu_from_statistics, bleu_statistics, BleuOptions, BleuTokenizer, Smoothing, BLEU_FIELDS,
+};
 pub use metrics::brier_score::{brier_score, BrierConvention, BrierOptions};
+pub use metrics::chrf::{chrf, chrf_fields, chrf_from_statistics, chrf_statistics, ChrfOptions};
 pub use metrics::edit_distance::{
     char_edit_distance, token_edit_distance, EditDistanceOptions, Normalize, Tokenizer,
 };

@@ -220,6 +220,69 @@ where
     Ok((values, valid))
 }
 
+/// [`map_rows`] for rows of `width` values each (per-row statistics): `row_fn(scratch, i, out)`
+/// fills `out` (`width` values, zeroed) and returns whether the row is valid. Values come back
+/// row-major, `n * width` long.
+pub fn map_rows_wide<T, S, F>(
+    n: usize,
+    width: usize,
+    workers: Workers,
+    on_error: OnError,
+    row_fn: F,
+) -> RescoreResult<(Vec<T>, Vec<bool>)>
+where
+    T: Copy + Default + Send,
+    S: Default,
+    F: Fn(&mut S, usize, &mut [T]) -> RescoreResult<bool> + Sync,
+{
+    let blocks = Blocks::uniform(n);
+    let block_rows = blocks.rows;
+    let width = width.max(1);
+    let mut values = vec![T::default(); n * width];
+    let mut valid = vec![false; n];
+    let run_block = |block: usize, values: &mut [T], valid: &mut [bool]| -> RescoreResult<()> {
+        let mut scratch = S::default();
+        let start = block * block_rows;
+        for (k, (out, ok)) in values.chunks_mut(width).zip(valid.iter_mut()).enumerate() {
+            match row_fn(&mut scratch, start + k, out) {
+                Ok(v) => *ok = v,
+                Err(_) if on_error == OnError::Null => {}
+                Err(e) => return Err(e),
+            }
+            if !*ok {
+                out.fill(T::default());
+            }
+        }
+        Ok(())
+    };
+    let sequential = !blocks.parallel || workers == Workers::Exactly(1);
+    let outcomes: Vec<RescoreResult<()>> = if sequential {
+        values
+            .chunks_mut(block_rows * width)
+            .zip(valid.chunks_mut(block_rows))
+            .enumerate()
+            .map(|(b, (v, ok))| run_block(b, v, ok))
+            .find(Result::is_err)
+            .into_iter()
+            .collect()
+    } else {
+        let mut par = || -> Vec<RescoreResult<()>> {
+            values
+                .par_chunks_mut(block_rows * width)
+                .zip(valid.par_chunks_mut(block_rows))
+                .enumerate()
+                .map(|(b, (v, ok))| run_block(b, v, ok))
+                .collect()
+        };
+        match workers {
+            Workers::All => par(),
+            Workers::Exactly(t) => pool_with(t)?.install(par),
+        }
+    };
+    outcomes.into_iter().collect::<RescoreResult<()>>()?;
+    Ok((values, valid))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +389,29 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn wide_rows_are_the_same_for_every_thread_count() {
+        let n = 3 * ROWS_PER_BLOCK + 5;
+        let run = |w| {
+            map_rows_wide::<u64, (), _>(n, 3, w, OnError::Null, |(), i, out| {
+                if i % 11 == 0 {
+                    out[0] = 9; // written, then the row fails: zeroed
+                    return Err(RescoreError::EmptyChoices {
+                        argument: "x",
+                        row: i,
+                    });
+                }
+                out.copy_from_slice(&[i as u64, 2, 3]);
+                Ok(i % 5 != 0)
+            })
+            .unwrap()
+        };
+        let one = run(Workers::Exactly(1));
+        assert_eq!(run(Workers::Exactly(3)), one);
+        assert_eq!(&one.0[0..6], &[0, 0, 0, 1, 2, 3]);
+        assert_eq!(&one.1[0..2], &[false, true]);
     }
 
     #[test]

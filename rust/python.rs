@@ -12,7 +12,9 @@ use pyo3_arrow::input::AnyArray;
 use pyo3_arrow::PyArray;
 
 use crate::error::RescoreError;
+use crate::metrics::bleu::{BleuOptions, BleuTokenizer, Smoothing};
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
+use crate::metrics::chrf::ChrfOptions;
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
 use crate::metrics::gold_probability::Which;
@@ -144,7 +146,8 @@ fn char_edit_distance(
 #[pyfunction]
 #[pyo3(signature = (
     predictions, references, *, strip=false, ignore_case=false, ignore_punctuation=false,
-    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+    ignore_numbers=false, ignore_articles=false, collapse_whitespace=false,
+    regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
 ))]
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
 fn exact_match(
@@ -155,6 +158,8 @@ fn exact_match(
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
+    ignore_articles: bool,
+    collapse_whitespace: bool,
     regexes_to_ignore: Vec<String>,
     punctuation: &str,
     workers: i64,
@@ -166,10 +171,41 @@ fn exact_match(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
+        ignore_articles,
+        collapse_whitespace,
+        empty_prediction_fails: false,
         regexes_to_ignore,
         punctuation: Punctuation::parse(punctuation)?,
         workers,
         on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::exact_match(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (predictions, references, *, workers=-1, on_error="raise"))]
+fn quasi_exact_match(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = ExactMatchOptions {
+        ignore_case: true,
+        ignore_punctuation: true,
+        ignore_articles: true,
+        collapse_whitespace: true,
+        empty_prediction_fails: true,
+        workers,
+        on_error,
+        ..ExactMatchOptions::default()
     };
     let (p, r) = (
         chunks("predictions", predictions)?,
@@ -208,6 +244,151 @@ fn token_f1(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::token_f1(&p, &r, options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+fn bleu_options(
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<BleuOptions> {
+    let (workers, on_error) = common(workers, on_error)?;
+    Ok(BleuOptions {
+        tokenize: BleuTokenizer::parse(tokenize)?,
+        smooth: Smoothing::parse(smooth_method)?,
+        lowercase,
+        workers,
+        on_error,
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, tokenize="13a", smooth_method="exp", lowercase=false, workers=-1,
+    on_error="raise",
+))]
+#[allow(clippy::too_many_arguments)]
+fn bleu(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::bleu(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, tokenize="13a", smooth_method="exp", lowercase=false, workers=-1,
+    on_error="raise",
+))]
+#[allow(clippy::too_many_arguments)]
+fn bleu_statistics(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    tokenize: &str,
+    smooth_method: &str,
+    lowercase: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::bleu_statistics(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf_options(
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<ChrfOptions> {
+    let (workers, on_error) = common(workers, on_error)?;
+    Ok(ChrfOptions {
+        lowercase,
+        whitespace,
+        workers,
+        on_error,
+        ..ChrfOptions::new(char_order, word_order, beta)?
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, char_order=6, word_order=0, beta=2, lowercase=false,
+    whitespace=false, workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = chrf_options(
+        char_order, word_order, beta, lowercase, whitespace, workers, on_error,
+    )?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::chrf(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, char_order=6, word_order=0, beta=2, lowercase=false,
+    whitespace=false, workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn chrf_statistics(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    char_order: i64,
+    word_order: i64,
+    beta: i64,
+    lowercase: bool,
+    whitespace: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let options = chrf_options(
+        char_order, word_order, beta, lowercase, whitespace, workers, on_error,
+    )?;
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::chrf_statistics(&p, &r, &options))?;
     Ok(PyArray::from_array_ref(out))
 }
 
@@ -372,6 +553,10 @@ fn exact_match_options(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
+        // lm-eval's exact match has no article or whitespace steps (HELM's quasi match does)
+        ignore_articles: false,
+        collapse_whitespace: false,
+        empty_prediction_fails: false,
         regexes_to_ignore,
         punctuation: Punctuation::parse(punctuation)?,
         workers,
@@ -513,9 +698,14 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
+    m.add_function(wrap_pyfunction!(quasi_exact_match, m)?)?;
     m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(rouge, m)?)?;
     m.add_function(wrap_pyfunction!(porter_stem, m)?)?;
+    m.add_function(wrap_pyfunction!(bleu, m)?)?;
+    m.add_function(wrap_pyfunction!(bleu_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(chrf, m)?)?;
+    m.add_function(wrap_pyfunction!(chrf_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     m.add_function(wrap_pyfunction!(sample_estimate, m)?)?;

@@ -100,3 +100,20 @@ def squad_f1(gold: str, prediction: str) -> float:
     precision = 1.0 * num_same / len(pred_toks)
     recall = 1.0 * num_same / len(gold_toks)
     return (2 * precision * recall) / (precision + recall)
+
+
+def helm_normalize_text(text: str, should_remove_articles: bool = True) -> str:
+    """HELM's ``normalize_text`` (helm/benchmark/metrics/evaluate_reference_metrics.py)."""
+    text = text.lower()
+    exclude = set(string.punctuation)
+    text = "".join(ch for ch in text if ch not in exclude)
+    if should_remove_articles:
+        text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def helm_quasi_exact_match(gold: str, pred: str) -> float:
+    """HELM's ``quasi_exact_match``: an empty prediction scores 0 whatever the gold."""
+    if not pred:
+        return 0
+    return 1 if helm_normalize_text(gold) == helm_normalize_text(pred) else 0

@@ -136,6 +136,8 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "ignore_case": st.booleans(),
             "ignore_punctuation": st.booleans(),
             "ignore_numbers": st.booleans(),
+            "ignore_articles": st.sampled_from([True, False, "no"]),
+            "collapse_whitespace": st.booleans(),
             "strip": st.sampled_from([True, False, "yes"]),
             "regexes_to_ignore": st.sampled_from([[], ["a+"], ["("], [r"\d"], "x"]),
             "punctuation": st.sampled_from(["ascii", "unicode", "latin"]),
@@ -176,6 +178,25 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "from_logprobs": st.booleans(),
         },
     ),
+    "chrf": st.fixed_dictionaries(
+        {},
+        optional={
+            "char_order": st.sampled_from([1, 6, 0, -1, 11, 2**70, "6"]),
+            "word_order": st.sampled_from([0, 2, -1, 5]),
+            "beta": st.sampled_from([1, 2, 0, -3, 2.5]),
+            "lowercase": st.booleans(),
+            "whitespace": st.sampled_from([True, False, None]),
+        },
+    ),
+    "bleu": st.fixed_dictionaries(
+        {},
+        optional={
+            "tokenize": st.sampled_from(["13a", "intl", "char", "none", "zh", 3]),
+            "smooth_method": st.sampled_from(["exp", "floor", "add-k", "none", "add-1"]),
+            "lowercase": st.sampled_from([True, False, "no"]),
+        },
+    ),
+    "quasi_exact_match": st.just({}),
     "token_f1": st.fixed_dictionaries(
         {},
         optional={
@@ -411,6 +432,9 @@ def test_all_null_polars_columns_give_nulls() -> None:
         ("rouge2", ["a", "b"]),
         ("rougeL", ["a", "b"]),
         ("rougeLsum", ["a", "b"]),
+        ("quasi_exact_match", ["a", "b"]),
+        ("bleu", ["a", "b"]),
+        ("chrf", ["a", "b"]),
     ]:
         function = get_metric(name).function
         assert function(nulls, nulls).to_list() == [None, None], name

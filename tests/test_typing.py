@@ -38,6 +38,13 @@ def test_typed_usage() -> None:
     assert_type(votes, pa.Array)
     ppl = rescore.word_perplexity([-1.0], ["a"])
     assert_type(ppl, pa.Array)
+    sentence = rescore.bleu(pl.Series(["a b"]), ["a b"], tokenize="intl", smooth_method="floor")
+    assert_type(sentence, pl.Series)
+    assert_type(rescore.chrf(["ab"], ["ab"], word_order=2), pa.Array)
+    assert_type(rescore.quasi_exact_match(["The a"], ["a the"]), pa.Array)
+    corpus = rescore.corpus_bleu(["a b"], ["a b"])
+    assert_type(corpus, float | None)
+    assert_type(rescore.corpus_chrf(["ab"], ["ab"], beta=3), float | None)
     failed: InvalidInputError | None = None
     try:
         rescore.brier_score([[0.2, 0.2]], [0])

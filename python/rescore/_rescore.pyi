@@ -13,13 +13,18 @@ __all__ = [
     "LengthMismatchError",
     "UnsupportedTypeError",
     "__version__",
+    "bleu",
+    "bleu_statistics",
     "brier_score",
     "char_edit_distance",
     "choice_probability",
+    "chrf",
+    "chrf_statistics",
     "exact_match",
     "majority_vote",
     "multiple_choice_grade",
     "porter_stem",
+    "quasi_exact_match",
     "rolling_statistics",
     "rouge",
     "sample_estimate",
@@ -60,8 +65,61 @@ def exact_match(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: list[str] = ...,
     punctuation: Literal["ascii", "unicode"] = "ascii",
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def quasi_exact_match(
+    predictions: _Column,
+    references: _Column,
+    *,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def bleu(
+    predictions: _Column,
+    references: _Column,
+    *,
+    tokenize: Literal["13a", "intl", "char", "none"] = "13a",
+    smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp",
+    lowercase: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def bleu_statistics(
+    predictions: _Column,
+    references: _Column,
+    *,
+    tokenize: Literal["13a", "intl", "char", "none"] = "13a",
+    smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp",
+    lowercase: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def chrf(
+    predictions: _Column,
+    references: _Column,
+    *,
+    char_order: int = 6,
+    word_order: int = 0,
+    beta: int = 2,
+    lowercase: bool = False,
+    whitespace: bool = False,
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def chrf_statistics(
+    predictions: _Column,
+    references: _Column,
+    *,
+    char_order: int = 6,
+    word_order: int = 0,
+    beta: int = 2,
+    lowercase: bool = False,
+    whitespace: bool = False,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

@@ -1,6 +1,9 @@
 //! `exact_match`: whether the prediction equals a reference after optional normalisation, in the
 //! order lm-eval-harness and HF `evaluate` apply it: regexes removed, then case folded, then
-//! punctuation removed, then digits removed; `strip` (ours) trims whitespace last.
+//! punctuation removed, then digits removed; then, as SQuAD's and HELM's `normalize_answer`,
+//! the articles a/an/the replaced by a space and whitespace collapsed; `strip` (ours) trims
+//! whitespace last. HELM's quasi exact match is case, punctuation, articles and whitespace, and
+//! an empty prediction never matches (`if not pred: return 0`).
 
 use std::borrow::Cow;
 
@@ -12,7 +15,7 @@ use super::{boolean_array, RowScores};
 use crate::columns::StrColumn;
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::python_strip;
+use crate::text::{collapse_whitespace, python_strip, replace_articles};
 
 /// Which characters `ignore_punctuation` deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,14 @@ pub struct ExactMatchOptions {
     pub ignore_punctuation: bool,
     /// Delete ASCII digits 0-9 (Python's `string.digits`).
     pub ignore_numbers: bool,
+    /// Replace the words a, an, the (maximal runs of Python word characters) by a space, as
+    /// `re.sub(r"\b(a|an|the)\b", " ", text)`.
+    pub ignore_articles: bool,
+    /// Words separated by one space, none at either end (`" ".join(text.split())`).
+    pub collapse_whitespace: bool,
+    /// An empty prediction (before normalisation) is false whatever the references (HELM's
+    /// quasi exact match).
+    pub empty_prediction_fails: bool,
     /// Regular expressions whose matches are deleted first, in order (Rust `regex` syntax:
     /// Python's, less look-around and back-references).
     pub regexes_to_ignore: Vec<String>,
@@ -67,6 +78,9 @@ impl Default for ExactMatchOptions {
             ignore_case: false,
             ignore_punctuation: false,
             ignore_numbers: false,
+            ignore_articles: false,
+            collapse_whitespace: false,
+            empty_prediction_fails: false,
             regexes_to_ignore: Vec::new(),
             punctuation: Punctuation::Ascii,
             workers: Workers::All,
@@ -113,7 +127,12 @@ impl Normalizer {
     /// Whether any normalisation is on (if not, strings are compared as they are).
     pub fn is_identity(&self) -> bool {
         let o = &self.options;
-        !(o.strip || o.ignore_case || o.ignore_punctuation || o.ignore_numbers)
+        !(o.strip
+            || o.ignore_case
+            || o.ignore_punctuation
+            || o.ignore_numbers
+            || o.ignore_articles
+            || o.collapse_whitespace)
             && self.regexes.is_empty()
     }
 
@@ -143,6 +162,14 @@ impl Normalizer {
         }
         if o.ignore_numbers && s.bytes().any(|b| b.is_ascii_digit()) {
             s = Cow::Owned(s.chars().filter(|c| !c.is_ascii_digit()).collect());
+        }
+        if o.ignore_articles {
+            if let Cow::Owned(t) = replace_articles(&s) {
+                s = Cow::Owned(t);
+            }
+        }
+        if o.collapse_whitespace {
+            s = Cow::Owned(collapse_whitespace(&s));
         }
         if o.strip {
             s = match s {
@@ -222,7 +249,12 @@ fn text_row(
     n: &Normalizer,
 ) -> Option<bool> {
     let positions = pairs.references(row)?;
-    let pred = n.apply(predictions.value(row));
+    let raw = predictions.value(row);
+    if n.options.empty_prediction_fails && raw.is_empty() {
+        let mut positions = positions;
+        return positions.next().map(|_| false);
+    }
+    let pred = n.apply(raw);
     let mut any_reference = false;
     for j in positions {
         any_reference = true;
@@ -340,6 +372,40 @@ mod tests {
                 row: 1,
                 position: 1
             }
+        );
+    }
+
+    #[test]
+    fn helm_quasi_exact_match() {
+        let o = ExactMatchOptions {
+            ignore_case: true,
+            ignore_punctuation: true,
+            ignore_articles: true,
+            collapse_whitespace: true,
+            empty_prediction_fails: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(
+                &["The  Eiffel tower!", "an", "", "the-end", "the\u{2014}end"],
+                &["eiffel Tower", "", "", "end", "\u{2014}end"],
+                &o
+            ),
+            vec![true, true, false, false, true]
+        );
+        let keep_articles = ExactMatchOptions {
+            ignore_articles: false,
+            ..o.clone()
+        };
+        assert_eq!(run(&["a cat"], &["cat"], &keep_articles), vec![false]);
+        // Without collapsing, the article leaves its space behind.
+        let articles_only = ExactMatchOptions {
+            ignore_articles: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&["a cat", "a cat"], &["  cat", "cat"], &articles_only),
+            vec![true, false]
         );
     }
 

@@ -1,13 +1,16 @@
 //! The metrics. Each takes chunked Arrow columns (`&[ArrayRef]`, one array = one chunk) and
 //! returns one Arrow array with a value per row; a null input row gives a null output row.
 
+pub mod bleu;
 pub mod brier_score;
 mod choices;
+pub mod chrf;
 pub mod edit_distance;
 pub mod exact_match;
 pub mod gold_probability;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
+mod ngrams;
 mod pairs;
 pub mod porter;
 pub mod rouge;

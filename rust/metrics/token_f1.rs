@@ -8,18 +8,15 @@
 //! how it is found here, without a regex (Rust's `\w` also counts combining marks as word
 //! characters, Python's does not).
 
-use std::ops::Range;
-use std::sync::LazyLock;
-
 use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
-use regex::Regex;
+use std::ops::Range;
 
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::is_python_space;
+use crate::text::{is_python_space, is_python_word};
 
 /// The steps of SQuAD's `normalize_answer`, each on by default; whitespace is always collapsed
 /// (F1 counts whitespace-separated tokens).
@@ -159,19 +156,6 @@ fn push_without_articles(text: &str, span: Range<usize>, out: &mut Vec<Range<usi
     if piece < span.end {
         out.push(piece..span.end);
     }
-}
-
-/// Letters and numbers by Unicode general category (L*, N*) and `_`: the `\w` of Python's `re`
-/// on `str` (`str.isalnum()`), unlike Rust's `char::is_alphanumeric`, which also takes some
-/// marks.
-fn is_python_word(c: char) -> bool {
-    static LETTER_OR_NUMBER: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}]$").expect("static pattern compiles"));
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_';
-    }
-    let mut buf = [0u8; 4];
-    LETTER_OR_NUMBER.is_match(c.encode_utf8(&mut buf))
 }
 
 /// SQuAD's `compute_f1` of two token lists.

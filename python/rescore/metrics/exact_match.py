@@ -23,6 +23,8 @@ def exact_match(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: Sequence[str] = (),
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = -1,
@@ -32,8 +34,11 @@ def exact_match(
 
     Normalisations apply to both sides in lm-eval-harness / HF ``evaluate`` order: each regex in
     ``regexes_to_ignore`` is deleted, then text is lower-cased (``ignore_case``), then
-    punctuation deleted, then ASCII digits deleted; ``strip`` trims whitespace last. Like
-    lm-eval, there is no implicit strip.
+    punctuation deleted, then ASCII digits deleted; then, as SQuAD's and HELM's
+    ``normalize_answer``, the words a/an/the are replaced by a space (``ignore_articles``:
+    Python's ``re.sub(r"\b(a|an|the)\b", " ", text)``) and whitespace is collapsed to single
+    spaces with none at either end (``collapse_whitespace``: ``" ".join(text.split())``);
+    ``strip`` trims whitespace last. Like lm-eval, there is no implicit strip.
 
     Parameters
     ----------
@@ -65,12 +70,50 @@ def exact_match(
         ignore_case=ignore_case,
         ignore_punctuation=ignore_punctuation,
         ignore_numbers=ignore_numbers,
+        ignore_articles=ignore_articles,
+        collapse_whitespace=collapse_whitespace,
         regexes_to_ignore=_patterns(regexes_to_ignore),
         punctuation=punctuation,
         workers=workers,
         on_error=on_error,
     )
     return wrap_result(out, "exact_match", predictions, references)
+
+
+@metric_function
+def quasi_exact_match(
+    predictions: ColumnLike,
+    references: ColumnLike,
+    *,
+    workers: int = -1,
+    on_error: OnError = "raise",
+) -> Any:
+    """HELM's quasi exact match, per row (boolean).
+
+    Both sides are normalised as HELM's ``normalize_text`` (the SQuAD / QuAC
+    ``normalize_answer``): lower case, Python's ``string.punctuation`` deleted, the words
+    a/an/the replaced by a space, whitespace collapsed; then compared for equality. As in HELM,
+    an empty prediction (before normalisation) is false whatever the reference. ``references``
+    may hold a list of acceptable answers per row: true if any matches (HELM's maximum over
+    the references). Equal to ``exact_match(ignore_case=True, ignore_punctuation=True,
+    ignore_articles=True, collapse_whitespace=True)`` except for that empty-prediction rule.
+
+    Examples
+    --------
+    >>> import rescore
+    >>> rescore.quasi_exact_match(
+    ...     ["The Eiffel  Tower.", "", "a"], [["eiffel tower"], [""], ["the"]]
+    ... ).to_pylist()
+    [True, False, True]
+    """
+    out = call_kernel(
+        _rescore.quasi_exact_match,
+        as_arrow(predictions, "predictions"),
+        as_arrow(references, "references"),
+        workers=workers,
+        on_error=on_error,
+    )
+    return wrap_result(out, "quasi_exact_match", predictions, references)
 
 
 def _check_regexes(options: Mapping[str, Any]) -> None:
@@ -103,6 +146,8 @@ register(
                 "ignore_case": "lower-case both sides",
                 "ignore_punctuation": "delete punctuation (see punctuation)",
                 "ignore_numbers": "delete ASCII digits",
+                "ignore_articles": "replace the words a, an, the by a space",
+                "collapse_whitespace": "single spaces between words, none at the ends",
                 "regexes_to_ignore": "delete matches of these regexes first (JSON list)",
                 "punctuation": "what ignore_punctuation deletes: ascii or unicode P*/S*",
             },
@@ -112,4 +157,18 @@ register(
     )
 )
 
-__all__ = ["exact_match"]
+register(
+    Metric(
+        name="quasi_exact_match",
+        higher_is_better=True,
+        inputs="text",
+        continuous=False,
+        definition="HELM quasi exact match: equal after case, punctuation, articles, whitespace",
+        range=(0.0, 1.0),
+        function=quasi_exact_match,
+        options=options_from_signature(quasi_exact_match, {}),
+        output_type=lambda _options: pa.bool_(),
+    )
+)
+
+__all__ = ["exact_match", "quasi_exact_match"]
