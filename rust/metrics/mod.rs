@@ -6,6 +6,7 @@ mod choices;
 pub mod edit_distance;
 pub mod exact_match;
 pub mod levenshtein;
+pub mod levenshtein_lanes;
 pub mod multiple_choice_grade;
 mod pairs;
 pub mod token_f1;
