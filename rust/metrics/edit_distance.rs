@@ -5,7 +5,7 @@
 use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef};
 
-use super::levenshtein::{levenshtein, match_stream, Scratch, Stream, Symbol};
+use super::levenshtein::{levenshtein, match_stream, match_stream_bytes, Scratch, Stream, Symbol};
 use super::levenshtein_lanes::{self, LaneKernel, LanePair, LaneScratch};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
@@ -188,6 +188,8 @@ struct LaneCache {
     pending: Vec<(usize, usize, usize, usize)>,
     distances: Vec<u32>,
     scratch: LaneScratch,
+    /// Match masks by byte for ASCII text (all zero between pairs).
+    byte_masks: Option<Box<[u64; 256]>>,
 }
 
 impl LaneCache {
@@ -212,16 +214,36 @@ impl LaneCache {
     /// trimming already decided it. Returns `false` for pairs too long for a lane.
     fn add<K: Symbol>(&mut self, position: usize, a: &[K], b: &[K], lev: &mut Scratch<K>) -> bool {
         let start = self.streams.len();
-        match match_stream(a, b, lev, &mut self.streams) {
+        let stream = match_stream(a, b, lev, &mut self.streams);
+        self.record(position, start, stream, a.len(), b.len())
+    }
+
+    /// [`Self::add`] for ASCII text, with masks indexed by byte.
+    fn add_bytes(&mut self, position: usize, a: &[u8], b: &[u8]) -> bool {
+        let start = self.streams.len();
+        let masks = self.byte_masks.get_or_insert_with(|| Box::new([0; 256]));
+        let stream = match_stream_bytes(a, b, masks, &mut self.streams);
+        self.record(position, start, stream, a.len(), b.len())
+    }
+
+    fn record(
+        &mut self,
+        position: usize,
+        start: usize,
+        stream: Stream,
+        a: usize,
+        b: usize,
+    ) -> bool {
+        match stream {
             Stream::Appended { pattern_len } => {
                 let len = self.streams.len() - start;
                 self.pending.push((position, start, len, pattern_len));
                 // Lengths are filled in with the distance (see `run`): keep them now.
-                self.put(position, (u32::MAX as usize, a.len(), b.len()));
+                self.put(position, (u32::MAX as usize, a, b));
                 true
             }
             Stream::Done(d) => {
-                self.put(position, (d, a.len(), b.len()));
+                self.put(position, (d, a, b));
                 true
             }
             Stream::TooLong => false,
@@ -328,8 +350,7 @@ fn prepare_lanes<'a>(
                         }
                         Tokenizer::Characters => {
                             if a.is_ascii() && b.is_ascii() {
-                                s.lanes
-                                    .add(position, a.as_bytes(), b.as_bytes(), &mut s.bytes_lev);
+                                s.lanes.add_bytes(position, a.as_bytes(), b.as_bytes());
                             } else {
                                 s.chars.0.clear();
                                 s.chars.0.extend(a.chars());

@@ -188,6 +188,45 @@ pub fn match_stream<K: Symbol>(
     }
 }
 
+/// [`match_stream`] for bytes: the masks are indexed by the byte itself, with no renaming.
+/// `masks` must be all zero, and is left so.
+pub fn match_stream_bytes(
+    a: &[u8],
+    b: &[u8],
+    masks: &mut [u64; 256],
+    out: &mut Vec<u64>,
+) -> Stream {
+    if a.len().min(b.len()) > 64 && !shares_ends(a, b) {
+        return Stream::TooLong;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if pattern.is_empty() {
+        return Stream::Done(text.len());
+    }
+    if pattern.len() > 64 {
+        return Stream::TooLong;
+    }
+    for (i, &byte) in pattern.iter().enumerate() {
+        masks[byte as usize] |= 1u64 << i;
+    }
+    out.extend(text.iter().map(|&byte| masks[byte as usize]));
+    for &byte in pattern {
+        masks[byte as usize] = 0;
+    }
+    Stream::Appended {
+        pattern_len: pattern.len(),
+    }
+}
+
 /// Whether `a` and `b` start or end with the same symbol (trimming may then shorten them).
 fn shares_ends<K: Eq>(a: &[K], b: &[K]) -> bool {
     a.first().is_some_and(|x| b.first() == Some(x)) || a.last().is_some_and(|x| b.last() == Some(x))

@@ -295,6 +295,21 @@ mod tests {
         }
 
         #[test]
+        fn byte_streams_equal_renamed_streams(
+            a in proptest::collection::vec(b'a'..b'h', 0..90),
+            b in proptest::collection::vec(b'a'..b'h', 0..90),
+        ) {
+            // The ASCII path indexes masks by byte; the generic path renames first.
+            let (mut by_byte, mut renamed) = (Vec::new(), Vec::new());
+            let mut masks = [0u64; 256];
+            let x = super::super::levenshtein::match_stream_bytes(&a, &b, &mut masks, &mut by_byte);
+            let y = match_stream(&a, &b, &mut Scratch::default(), &mut renamed);
+            prop_assert_eq!(x, y);
+            prop_assert_eq!(by_byte, renamed);
+            prop_assert!(masks.iter().all(|&m| m == 0));
+        }
+
+        #[test]
         fn lanes_match_scalar_on_token_ids(
             pairs in proptest::collection::vec(
                 (proptest::collection::vec(prop_oneof![0i64..8, 60_000i64..70_000, (1i64 << 40)..(1i64 << 40) + 3, -5i64..0], 0..70),
