@@ -135,6 +135,9 @@ fn group_distances<const L: usize>(
 }
 
 /// The column loop over all lanes; returns each lane's net change of its bottom-row value.
+// Always inlined: each `#[target_feature]` instance must compile this body with its own
+// features (a call would run the baseline code).
+#[allow(clippy::inline_always)]
 #[inline(always)]
 fn steps<const L: usize>(lanes: &Lanes<L>, interleaved: &[u64]) -> [u64; L] {
     let mut vp = [u64::MAX; L];
