@@ -170,12 +170,35 @@ where
     S: Default,
     F: Fn(&mut S, usize) -> RescoreResult<Option<T>> + Sync,
 {
+    map_blocks_prepared(n, blocks, workers, on_error, |_: &mut S, _| {}, row_fn)
+}
+
+/// [`map_blocks`] with `prepare(scratch, rows)` called on each block's fresh scratch before its
+/// rows are scored: work that pays off over many rows at once (scoring short pairs in SIMD
+/// lanes) goes there, and `row_fn` reads its results. `prepare` must not change any row's
+/// result, only how fast it comes: blocks depend on the input alone, so results stay the same
+/// whatever the thread count.
+pub fn map_blocks_prepared<T, S, P, F>(
+    n: usize,
+    blocks: Blocks,
+    workers: Workers,
+    on_error: OnError,
+    prepare: P,
+    row_fn: F,
+) -> RescoreResult<(Vec<T>, Vec<bool>)>
+where
+    T: Copy + Default + Send,
+    S: Default,
+    P: Fn(&mut S, std::ops::Range<usize>) + Sync,
+    F: Fn(&mut S, usize) -> RescoreResult<Option<T>> + Sync,
+{
     let block_rows = blocks.rows;
     let mut values = vec![T::default(); n];
     let mut valid = vec![false; n];
     let run_block = |block: usize, values: &mut [T], valid: &mut [bool]| -> RescoreResult<()> {
         let mut scratch = S::default();
         let start = block * block_rows;
+        prepare(&mut scratch, start..start + values.len());
         for (k, (value, ok)) in values.iter_mut().zip(valid.iter_mut()).enumerate() {
             let outcome = match row_fn(&mut scratch, start + k) {
                 Err(_) if on_error == OnError::Null => None,

@@ -5,12 +5,13 @@
 use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef};
 
-use super::levenshtein::{levenshtein, Scratch};
+use super::levenshtein::{levenshtein, match_stream, match_stream_bytes, Scratch, Stream, Symbol};
+use super::levenshtein_lanes::{self, LaneKernel, LanePair, LaneScratch};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
 use crate::columns::Sequences;
 use crate::error::{RescoreError, RescoreResult};
-use crate::parallel::{map_blocks, Blocks, OnError, Workers};
+use crate::parallel::{map_blocks_prepared, Blocks, OnError, Workers};
 use crate::text::python_split;
 
 /// How a raw distance is scaled.
@@ -169,6 +170,202 @@ struct RowScratch<'a> {
     chars: (Vec<char>, Vec<char>),
     chars_lev: Scratch<char>,
     bytes_lev: Scratch<u8>,
+    lanes: LaneCache,
+}
+
+/// The pairs of a block whose shorter side fits one 64-bit word, scored together in SIMD lanes
+/// before the block's rows are visited ([`prepare_lanes`]); rows read their distance from here.
+#[derive(Default)]
+struct LaneCache {
+    /// Reference position of `results[0]`.
+    base: usize,
+    /// Per reference position from `base`: (distance, prediction length, reference length), or
+    /// `None` when the pair was not scored in lanes (long, unreadable, or a null reference).
+    results: Vec<Option<(u32, u32, u32)>>,
+    /// Match streams of the pending pairs, back to back.
+    streams: Vec<u64>,
+    /// Pending pairs: (position, stream start, stream length, pattern length).
+    pending: Vec<(usize, usize, usize, usize)>,
+    distances: Vec<u32>,
+    scratch: LaneScratch,
+    /// Match masks by byte for ASCII text (all zero between pairs).
+    byte_masks: Option<Box<[u64; 256]>>,
+}
+
+impl LaneCache {
+    fn get(&self, position: usize) -> Option<(usize, usize, usize)> {
+        let hit = (*self.results.get(position.checked_sub(self.base)?)?)?;
+        Some((hit.0 as usize, hit.1 as usize, hit.2 as usize))
+    }
+
+    fn put(&mut self, position: usize, value: (usize, usize, usize)) {
+        if self.results.is_empty() {
+            self.base = position;
+        }
+        // Positions only grow within a block (rows are visited in order).
+        let at = position - self.base;
+        if self.results.len() <= at {
+            self.results.resize(at + 1, None);
+        }
+        self.results[at] = Some((value.0 as u32, value.1 as u32, value.2 as u32));
+    }
+
+    /// Queue `a` against `b` (lengths `lp`, `lr`) for the lanes, or record its distance when
+    /// trimming already decided it. Returns `false` for pairs too long for a lane.
+    fn add<K: Symbol>(&mut self, position: usize, a: &[K], b: &[K], lev: &mut Scratch<K>) -> bool {
+        let start = self.streams.len();
+        let stream = match_stream(a, b, lev, &mut self.streams);
+        self.record(position, start, stream, a.len(), b.len())
+    }
+
+    /// [`Self::add`] for ASCII text, with masks indexed by byte.
+    fn add_bytes(&mut self, position: usize, a: &[u8], b: &[u8]) -> bool {
+        let start = self.streams.len();
+        let masks = self.byte_masks.get_or_insert_with(|| Box::new([0; 256]));
+        let stream = match_stream_bytes(a, b, masks, &mut self.streams);
+        self.record(position, start, stream, a.len(), b.len())
+    }
+
+    fn record(
+        &mut self,
+        position: usize,
+        start: usize,
+        stream: Stream,
+        a: usize,
+        b: usize,
+    ) -> bool {
+        match stream {
+            Stream::Appended { pattern_len } => {
+                let len = self.streams.len() - start;
+                self.pending.push((position, start, len, pattern_len));
+                // Lengths are filled in with the distance (see `run`): keep them now.
+                self.put(position, (u32::MAX as usize, a, b));
+                true
+            }
+            Stream::Done(d) => {
+                self.put(position, (d, a, b));
+                true
+            }
+            Stream::TooLong => false,
+        }
+    }
+
+    /// Score the pending pairs, longest streams first in each group of lanes.
+    fn run(&mut self, kernel: LaneKernel) {
+        // Lanes of one group run as long as the longest: group pairs of similar text length.
+        // The order only changes speed; each pair's distance is exact.
+        self.pending.sort_unstable_by_key(|p| (p.2, p.0));
+        let pairs: Vec<LanePair<'_>> = self
+            .pending
+            .iter()
+            .map(|&(_, start, len, pattern_len)| LanePair {
+                pattern_len,
+                stream: &self.streams[start..start + len],
+            })
+            .collect();
+        self.distances.clear();
+        self.distances.resize(pairs.len(), 0);
+        levenshtein_lanes::distances(kernel, &pairs, &mut self.scratch, &mut self.distances);
+        drop(pairs);
+        for (&(position, ..), &d) in self.pending.iter().zip(&self.distances) {
+            // `add` recorded the slot with the lengths.
+            if let Some(slot) = self.results[position - self.base].as_mut() {
+                slot.0 = d;
+            }
+        }
+        self.pending.clear();
+        self.streams.clear();
+    }
+}
+
+/// The lane kernel used on this machine: the widest the CPU runs, or the one named by the
+/// `RESCORE_LANES` environment variable (`portable`, `avx2`, `avx512`, or `off` for the scalar
+/// kernel alone), read once; for benchmarks and tests that compare the instances.
+fn lane_kernel() -> Option<LaneKernel> {
+    static KERNEL: std::sync::OnceLock<Option<LaneKernel>> = std::sync::OnceLock::new();
+    *KERNEL.get_or_init(|| match std::env::var("RESCORE_LANES").as_deref() {
+        Ok("off") => None,
+        Ok("portable") => Some(LaneKernel::Portable),
+        Ok("avx2") => Some(LaneKernel::Avx2),
+        Ok("avx512") => Some(LaneKernel::Avx512),
+        _ => Some(LaneKernel::detect()),
+    })
+}
+
+/// Pairs whose shorter side is longer than this are left to the scalar kernel without a look:
+/// a lane takes 64 symbols, and trimming a shared prefix or suffix rarely removes more than a
+/// few dozen.
+const LANE_READ_LIMIT: usize = 96;
+
+/// Score the short pairs of `rows` in SIMD lanes, into `s.lanes`. Pairs that cannot be read
+/// (the row then reports its error when visited) or are too long are left to [`distance`].
+fn prepare_lanes<'a>(
+    pairs: &SequencePairs<'a>,
+    columns: &PairColumns<'a>,
+    rows: std::ops::Range<usize>,
+    tokenizer: Tokenizer,
+    kernel: LaneKernel,
+    s: &mut RowScratch<'a>,
+) {
+    for row in rows {
+        let Some(references) = pairs.references(row) else {
+            continue;
+        };
+        for position in references {
+            match columns {
+                PairColumns::Tokens {
+                    predictions,
+                    references,
+                } => {
+                    // Sides that cannot fit a lane even after trimming a short shared end are
+                    // not read twice.
+                    if predictions.len(row).min(references.len(position)) > LANE_READ_LIMIT
+                        || predictions.read(row, row, &mut s.ids.0).is_err()
+                        || references.read(position, row, &mut s.ids.1).is_err()
+                    {
+                        continue;
+                    }
+                    s.lanes.add(position, &s.ids.0, &s.ids.1, &mut s.ids_lev);
+                }
+                PairColumns::Text {
+                    predictions,
+                    references,
+                } => {
+                    let (a, b) = (predictions.value(row), references.value(position));
+                    // A char takes at most 4 bytes, so such sides cannot fit a lane after a
+                    // short trim (words are split first: their count is not bounded by bytes).
+                    if tokenizer == Tokenizer::Characters
+                        && a.len().min(b.len()) > 4 * LANE_READ_LIMIT
+                    {
+                        continue;
+                    }
+                    match tokenizer {
+                        Tokenizer::Whitespace => {
+                            s.words.0.clear();
+                            s.words.0.extend(python_split(a));
+                            s.words.1.clear();
+                            s.words.1.extend(python_split(b));
+                            s.lanes
+                                .add(position, &s.words.0, &s.words.1, &mut s.words_lev);
+                        }
+                        Tokenizer::Characters => {
+                            if a.is_ascii() && b.is_ascii() {
+                                s.lanes.add_bytes(position, a.as_bytes(), b.as_bytes());
+                            } else {
+                                s.chars.0.clear();
+                                s.chars.0.extend(a.chars());
+                                s.chars.1.clear();
+                                s.chars.1.extend(b.chars());
+                                s.lanes
+                                    .add(position, &s.chars.0, &s.chars.1, &mut s.chars_lev);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    s.lanes.run(kernel);
 }
 
 /// Distance, prediction length and reference length between prediction `row` and the reference
@@ -180,6 +377,9 @@ fn distance<'a>(
     tokenizer: Tokenizer,
     s: &mut RowScratch<'a>,
 ) -> RescoreResult<(usize, usize, usize)> {
+    if let Some(hit) = s.lanes.get(position) {
+        return Ok(hit);
+    }
     match columns {
         PairColumns::Tokens {
             predictions,
@@ -233,11 +433,17 @@ where
 {
     let n = pairs.len();
     let columns = pairs.columns();
-    map_blocks(
+    let kernel = lane_kernel();
+    map_blocks_prepared(
         n,
         Blocks::for_sequences(n, pairs.total_len()),
         options.workers,
         options.on_error,
+        |s: &mut RowScratch<'_>, rows| {
+            if let Some(kernel) = kernel {
+                prepare_lanes(pairs, &columns, rows, options.tokenizer, kernel, s);
+            }
+        },
         |s: &mut RowScratch<'_>, row| {
             let Some(references) = pairs.references(row) else {
                 return Ok(None);

@@ -132,6 +132,106 @@ pub fn levenshtein<K: Symbol>(a: &[K], b: &[K], scratch: &mut Scratch<K>) -> usi
     }
 }
 
+/// What [`match_stream`] made of a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The match masks were appended; the pattern (the shorter side after trimming the shared
+    /// prefix and suffix) has this many symbols, 1 to 64.
+    Appended {
+        /// Pattern length.
+        pattern_len: usize,
+    },
+    /// Nothing left to compare once the shared prefix and suffix are gone: the distance.
+    Done(usize),
+    /// The pattern is longer than 64 symbols: use [`levenshtein`].
+    TooLong,
+}
+
+/// For the lane kernel ([`super::levenshtein_lanes`]): trim `a` and `b` as [`levenshtein`] does,
+/// and when the shorter side fits one 64-bit word, append one match mask per symbol of the longer
+/// side to `out`. Running Myers' step over those masks gives [`levenshtein`]'s result.
+pub fn match_stream<K: Symbol>(
+    a: &[K],
+    b: &[K],
+    scratch: &mut Scratch<K>,
+    out: &mut Vec<u64>,
+) -> Stream {
+    if a.len().min(b.len()) > 64 && !shares_ends(a, b) {
+        return Stream::TooLong;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if pattern.is_empty() {
+        return Stream::Done(text.len());
+    }
+    if pattern.len() > 64 {
+        return Stream::TooLong;
+    }
+    rename(pattern, text, scratch);
+    let s = scratch;
+    s.masks.clear();
+    s.masks.resize(alphabet_size(s), 0);
+    for (i, &id) in s.pattern.iter().enumerate() {
+        s.masks[id as usize] |= 1u64 << i;
+    }
+    out.extend(s.text.iter().map(|&id| s.masks[id as usize]));
+    Stream::Appended {
+        pattern_len: pattern.len(),
+    }
+}
+
+/// [`match_stream`] for bytes: the masks are indexed by the byte itself, with no renaming.
+/// `masks` must be all zero, and is left so.
+pub fn match_stream_bytes(
+    a: &[u8],
+    b: &[u8],
+    masks: &mut [u64; 256],
+    out: &mut Vec<u64>,
+) -> Stream {
+    if a.len().min(b.len()) > 64 && !shares_ends(a, b) {
+        return Stream::TooLong;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if pattern.is_empty() {
+        return Stream::Done(text.len());
+    }
+    if pattern.len() > 64 {
+        return Stream::TooLong;
+    }
+    for (i, &byte) in pattern.iter().enumerate() {
+        masks[byte as usize] |= 1u64 << i;
+    }
+    out.extend(text.iter().map(|&byte| masks[byte as usize]));
+    for &byte in pattern {
+        masks[byte as usize] = 0;
+    }
+    Stream::Appended {
+        pattern_len: pattern.len(),
+    }
+}
+
+/// Whether `a` and `b` start or end with the same symbol (trimming may then shorten them).
+fn shares_ends<K: Eq>(a: &[K], b: &[K]) -> bool {
+    a.first().is_some_and(|x| b.first() == Some(x)) || a.last().is_some_and(|x| b.last() == Some(x))
+}
+
 /// Map the pattern's distinct symbols to 0..k and the text's symbols to the same ids, or to k
 /// when absent from the pattern (such a symbol matches nothing).
 fn rename<K: Symbol>(pattern: &[K], text: &[K], s: &mut Scratch<K>) {

@@ -9,6 +9,7 @@ pub mod edit_distance;
 pub mod exact_match;
 pub mod gold_probability;
 pub mod levenshtein;
+pub mod levenshtein_lanes;
 pub mod multiple_choice_grade;
 mod ngrams;
 mod pairs;

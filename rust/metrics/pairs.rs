@@ -149,6 +149,11 @@ impl<'a> TokenRows<'a> {
         }
     }
 
+    /// Number of ids at `position` (without reading them).
+    pub fn len(&self, position: usize) -> usize {
+        self.lists.range(position).len()
+    }
+
     /// Read the ids at `position` into `out` (cleared first). Errors (a null id, a `uint64` id
     /// above `i64::MAX`) name this side's argument and the prediction row `row`.
     pub fn read(&self, position: usize, row: usize, out: &mut Vec<i64>) -> RescoreResult<()> {

@@ -1,0 +1,326 @@
+//! Several short pairs at once: Myers' single-word step (see [`super::levenshtein`]) on `L`
+//! pairs side by side, one 64-bit lane each, so one vector instruction advances every pair.
+//!
+//! Each pair arrives as its *match stream*: for every text symbol, the 64-bit mask of the pattern
+//! positions holding that symbol ([`super::levenshtein::match_stream`] builds it, pattern at most
+//! 64 symbols). The step itself is plain integer code over `[u64; L]` arrays, written once and
+//! compiled three times: with AVX-512 (8 lanes), with AVX2 (4 lanes), and with the target's
+//! baseline (4 lanes, SSE2 on x86-64, NEON on aarch64). The instance is picked at run time
+//! from the CPU's features, so one wheel runs everywhere; all three compute the same integers, so
+//! results never depend on the machine, and each lane's result is exactly the scalar kernel's.
+
+/// A pair reduced to its match stream: `stream[j]` is the match mask of text symbol `j`;
+/// `pattern_len` (1..=64) is the pattern's length.
+#[derive(Clone, Copy)]
+pub struct LanePair<'a> {
+    /// Pattern length, 1 to 64.
+    pub pattern_len: usize,
+    /// One match mask per text symbol.
+    pub stream: &'a [u64],
+}
+
+/// Which instance of the lane kernel runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaneKernel {
+    /// Plain arrays, 4 lanes, baseline instructions (every target).
+    Portable,
+    /// 4 lanes in AVX2 registers.
+    Avx2,
+    /// 8 lanes in AVX-512 registers.
+    Avx512,
+}
+
+impl LaneKernel {
+    /// The widest instance this CPU runs.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Self::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Self::Avx2;
+            }
+        }
+        Self::Portable
+    }
+
+    /// Pairs scored per call of the step loop.
+    pub fn lanes(self) -> usize {
+        match self {
+            Self::Portable | Self::Avx2 => 4,
+            Self::Avx512 => 8,
+        }
+    }
+
+    /// Whether this CPU can run the instance (the portable one always).
+    pub fn available(self) -> bool {
+        match self {
+            Self::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// Reusable buffers: the interleaved streams of one group of lanes.
+#[derive(Default)]
+pub struct LaneScratch {
+    interleaved: Vec<u64>,
+}
+
+/// Distances of `pairs` (any number; `out[i]` for `pairs[i]`), `kernel.lanes()` at a time.
+/// Falls back to the portable instance when the CPU lacks `kernel`'s features.
+pub fn distances(kernel: LaneKernel, pairs: &[LanePair<'_>], s: &mut LaneScratch, out: &mut [u32]) {
+    debug_assert_eq!(pairs.len(), out.len());
+    let kernel = if kernel.available() {
+        kernel
+    } else {
+        LaneKernel::Portable
+    };
+    let lanes = kernel.lanes();
+    for (group, out) in pairs.chunks(lanes).zip(out.chunks_mut(lanes)) {
+        match kernel {
+            LaneKernel::Portable => group_distances::<4>(group, s, out, step_portable),
+            #[cfg(target_arch = "x86_64")]
+            LaneKernel::Avx2 => group_distances::<4>(group, s, out, step_avx2),
+            #[cfg(target_arch = "x86_64")]
+            LaneKernel::Avx512 => group_distances::<8>(group, s, out, step_avx512),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => group_distances::<4>(group, s, out, step_portable),
+        }
+    }
+}
+
+/// Per-lane constants and state for [`steps`].
+struct Lanes<const L: usize> {
+    /// Bit of the pattern's last row.
+    last: [u64; L],
+    /// Text length: the lane's score stops changing after it.
+    len: [u64; L],
+}
+
+fn group_distances<const L: usize>(
+    group: &[LanePair<'_>],
+    s: &mut LaneScratch,
+    out: &mut [u32],
+    step: fn(&Lanes<L>, &[u64]) -> [u64; L],
+) {
+    let columns = group.iter().map(|p| p.stream.len()).max().unwrap_or(0);
+    // Column-major: the L masks of column j are adjacent, one vector load. Missing lanes and
+    // columns past a lane's text are 0 (no match); their score changes are masked out.
+    s.interleaved.clear();
+    s.interleaved.resize(columns * L, 0);
+    let mut lanes = Lanes {
+        last: [1; L],
+        len: [0; L],
+    };
+    for (l, pair) in group.iter().enumerate() {
+        debug_assert!((1..=64).contains(&pair.pattern_len));
+        lanes.last[l] = 1u64 << (pair.pattern_len - 1);
+        lanes.len[l] = pair.stream.len() as u64;
+        for (j, &eq) in pair.stream.iter().enumerate() {
+            s.interleaved[j * L + l] = eq;
+        }
+    }
+    let delta = step(&lanes, &s.interleaved);
+    for (l, (pair, out)) in group.iter().zip(out.iter_mut()).enumerate() {
+        // D(m, n) = m + (net bottom-row changes); the changes are exact integers mod 2^64.
+        *out = (pair.pattern_len as u64).wrapping_add(delta[l]) as u32;
+    }
+}
+
+/// The column loop over all lanes; returns each lane's net change of its bottom-row value.
+// Always inlined: each `#[target_feature]` instance must compile this body with its own
+// features (a call would run the baseline code).
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn steps<const L: usize>(lanes: &Lanes<L>, interleaved: &[u64]) -> [u64; L] {
+    let mut vp = [u64::MAX; L];
+    let mut vn = [0u64; L];
+    let mut delta = [0u64; L];
+    for (j, eq) in interleaved.chunks_exact(L).enumerate() {
+        let j = j as u64;
+        for l in 0..L {
+            let eq = eq[l];
+            let xv = eq | vn[l];
+            let xh = ((eq & vp[l]).wrapping_add(vp[l]) ^ vp[l]) | eq;
+            let hp = vn[l] | !(xh | vp[l]);
+            let hn = vp[l] & xh;
+            // +1, -1 or 0 at the last row, counted only while the lane has text left.
+            let active = if j < lanes.len[l] { u64::MAX } else { 0 };
+            let up = u64::from(hp & lanes.last[l] != 0);
+            let down = u64::from(hn & lanes.last[l] != 0);
+            delta[l] = delta[l].wrapping_add(up.wrapping_sub(down) & active);
+            let hp = (hp << 1) | 1;
+            let hn = hn << 1;
+            vp[l] = hn | !(xv | hp);
+            vn[l] = hp & xv;
+        }
+    }
+    delta
+}
+
+fn step_portable(lanes: &Lanes<4>, interleaved: &[u64]) -> [u64; 4] {
+    steps(lanes, interleaved)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn step_avx2(lanes: &Lanes<4>, interleaved: &[u64]) -> [u64; 4] {
+    #[target_feature(enable = "avx2")]
+    fn inner(lanes: &Lanes<4>, interleaved: &[u64]) -> [u64; 4] {
+        steps(lanes, interleaved)
+    }
+    // SAFETY: only reached through `distances`, which checked `LaneKernel::Avx2.available()`
+    // (the CPU reports AVX2) before choosing this instance.
+    unsafe { inner(lanes, interleaved) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn step_avx512(lanes: &Lanes<8>, interleaved: &[u64]) -> [u64; 8] {
+    #[target_feature(enable = "avx512f")]
+    fn inner(lanes: &Lanes<8>, interleaved: &[u64]) -> [u64; 8] {
+        steps(lanes, interleaved)
+    }
+    // SAFETY: only reached through `distances`, which checked `LaneKernel::Avx512.available()`
+    // (the CPU reports AVX-512F) before choosing this instance.
+    unsafe { inner(lanes, interleaved) }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::levenshtein::{levenshtein, match_stream, Scratch, Stream, Symbol};
+    use super::*;
+
+    /// Every instance this CPU runs.
+    fn kernels() -> Vec<LaneKernel> {
+        [LaneKernel::Portable, LaneKernel::Avx2, LaneKernel::Avx512]
+            .into_iter()
+            .filter(|k| k.available())
+            .collect()
+    }
+
+    /// Each pair's distance from every lane instance, checked against the scalar kernel; pairs
+    /// too long for a lane are checked to be long.
+    fn check_batch<K: Symbol>(pairs: &[(Vec<K>, Vec<K>)]) {
+        let mut lev = Scratch::default();
+        let mut streams = Vec::new();
+        let mut pending = Vec::new();
+        let mut expected = Vec::new();
+        for (a, b) in pairs {
+            let scalar = levenshtein(a, b, &mut lev);
+            let start = streams.len();
+            match match_stream(a, b, &mut lev, &mut streams) {
+                Stream::Appended { pattern_len } => {
+                    pending.push((start, streams.len() - start, pattern_len));
+                    expected.push(scalar as u32);
+                }
+                Stream::Done(d) => assert_eq!(d, scalar),
+                Stream::TooLong => assert!(a.len().min(b.len()) > 64),
+            }
+        }
+        let lane_pairs: Vec<LanePair<'_>> = pending
+            .iter()
+            .map(|&(start, len, pattern_len)| LanePair {
+                pattern_len,
+                stream: &streams[start..start + len],
+            })
+            .collect();
+        for kernel in kernels() {
+            let mut out = vec![0; lane_pairs.len()];
+            distances(kernel, &lane_pairs, &mut LaneScratch::default(), &mut out);
+            assert_eq!(out, expected, "{kernel:?}");
+        }
+    }
+
+    #[test]
+    fn detection_picks_an_available_instance() {
+        assert!(LaneKernel::detect().available());
+        assert!(LaneKernel::Portable.available());
+    }
+
+    #[test]
+    fn known_values_at_lane_boundaries() {
+        let s = |x: &str| x.chars().collect::<Vec<char>>();
+        let mut pairs = vec![
+            (s("kitten"), s("sitting")),
+            (s(""), s("abc")),
+            (s("abc"), s("")),
+            (s("ünïcödé"), s("unicode")),
+            (s("flaw"), s("lawn")),
+        ];
+        // Patterns of 63, 64 and 65 symbols (the last one is too long for a lane), texts far
+        // longer than the pattern, and groups of every size up to 9 (past 8 lanes).
+        for m in [1usize, 2, 63, 64, 65] {
+            let a: Vec<char> = (0..m).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let mut b = a.clone();
+            b.insert(m / 2, 'Z');
+            b.remove(0);
+            pairs.push((a.clone(), b));
+            pairs.push((
+                a.clone(),
+                a.iter().cycle().take(3 * m + 5).copied().collect(),
+            ));
+        }
+        for n in 1..=pairs.len() {
+            check_batch(&pairs[..n]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lanes_match_scalar_on_chars(
+            pairs in proptest::collection::vec(
+                (proptest::collection::vec(proptest::char::any(), 0..80),
+                 proptest::collection::vec(proptest::char::any(), 0..80)),
+                0..20),
+        ) {
+            check_batch(&pairs);
+        }
+
+        #[test]
+        fn lanes_match_scalar_on_small_alphabets(
+            pairs in proptest::collection::vec(
+                (proptest::collection::vec(0u8..4, 0..70),
+                 proptest::collection::vec(0u8..4, 0..200)),
+                0..20),
+        ) {
+            // Few symbols: long shared ends, many equal cells, text far longer than pattern.
+            check_batch(&pairs);
+        }
+
+        #[test]
+        fn byte_streams_equal_renamed_streams(
+            a in proptest::collection::vec(b'a'..b'h', 0..90),
+            b in proptest::collection::vec(b'a'..b'h', 0..90),
+        ) {
+            // The ASCII path indexes masks by byte; the generic path renames first.
+            let (mut by_byte, mut renamed) = (Vec::new(), Vec::new());
+            let mut masks = [0u64; 256];
+            let x = super::super::levenshtein::match_stream_bytes(&a, &b, &mut masks, &mut by_byte);
+            let y = match_stream(&a, &b, &mut Scratch::default(), &mut renamed);
+            prop_assert_eq!(x, y);
+            prop_assert_eq!(by_byte, renamed);
+            prop_assert!(masks.iter().all(|&m| m == 0));
+        }
+
+        #[test]
+        fn lanes_match_scalar_on_token_ids(
+            pairs in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![0i64..8, 60_000i64..70_000, (1i64 << 40)..(1i64 << 40) + 3, -5i64..0], 0..70),
+                 proptest::collection::vec(prop_oneof![0i64..8, 60_000i64..70_000, (1i64 << 40)..(1i64 << 40) + 3, -5i64..0], 0..70)),
+                0..20),
+        ) {
+            // Ids above 2^16 and 2^20 (hash-map renaming) and negative ones.
+            check_batch(&pairs);
+        }
+    }
+}
