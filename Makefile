@@ -50,12 +50,12 @@ OTHER_PYTHONS ?= $(foreach v,3.12 3.13,$(firstword $(wildcard $(HOME)/.pyenv/ver
 
 .PHONY: wheel
 wheel: ## Linux x86_64 abi3 wheel, manylinux2014, into dist/ (checked by auditwheel)
-	rm -f $(DIST)/rescore-*-$(WHEEL_TAG)*.whl
+	rm -f $(DIST)/rescore-*$(WHEEL_TAG)*.whl
 	PATH="$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$$PATH" \
 		$(PY) -m maturin build --profile dist --zig --target x86_64-unknown-linux-gnu \
 		--interpreter $(PY) \
 		--compatibility manylinux2014 --out $(DIST)
-	$(PY) -m auditwheel show $(DIST)/rescore-*-$(WHEEL_TAG)*.whl
+	$(PY) -m auditwheel show $(DIST)/rescore-*$(WHEEL_TAG)*.whl
 
 .PHONY: sdist
 sdist: ## Source distribution into dist/
@@ -64,9 +64,9 @@ sdist: ## Source distribution into dist/
 
 .PHONY: test-wheel
 test-wheel: ## Test the built wheel in fresh venvs, no Rust on PATH (suite on PY, CLI on 3.12, 3.13)
-	$(PY) scripts/test_wheel.py --expect-tag $(WHEEL_TAG) $(DIST)/rescore-*-$(WHEEL_TAG)*.whl
+	$(PY) scripts/test_wheel.py --expect-tag $(WHEEL_TAG) $(DIST)/rescore-*$(WHEEL_TAG)*.whl
 	for py in $(OTHER_PYTHONS); do \
-		$(PY) scripts/test_wheel.py --smoke --python $$py $(DIST)/rescore-*-$(WHEEL_TAG)*.whl || exit 1; \
+		$(PY) scripts/test_wheel.py --smoke --python $$py $(DIST)/rescore-*$(WHEEL_TAG)*.whl || exit 1; \
 	done
 
 .PHONY: test-sdist
