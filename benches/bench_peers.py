@@ -195,6 +195,45 @@ def bench_text(path: Path, repeat: int) -> list[Row]:
     return rows
 
 
+CHAR_PROFILES = {
+    "short": "short answers, at most 64 characters",
+    "medium": "medium text, 150-300 characters, no tail",
+    "skewed": "skewed text, tail to 2,000 words",
+}
+
+
+def bench_char_profile(path: Path, repeat: int, profile: str) -> list[Row]:
+    """char_edit_distance against rapidfuzz on prebuilt lists, one length profile, alternating
+    the two tools in each repeat so both see the same machine load."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    t = pq.read_table(path, columns=["prediction", "reference"])
+    p, r = t["prediction"], t["reference"]
+    pl_, rl_ = p.to_pylist(), r.to_pylist()
+    ours = rescore.char_edit_distance(p, r).to_numpy()
+    theirs = cpdist(pl_, rl_, scorer=Levenshtein.distance, workers=-1)
+    assert np.array_equal(ours, theirs), "rapidfuzz disagrees with rescore"
+    times: dict[str, list[float]] = {"ours": [], "theirs": []}
+    for _ in range(repeat):
+        times["ours"].append(timeit(lambda: rescore.char_edit_distance(p, r), 1))
+        times["theirs"].append(
+            timeit(lambda: cpdist(pl_, rl_, scorer=Levenshtein.distance, workers=-1), 1)
+        )
+    label = f"char edit distance, {CHAR_PROFILES[profile]}"
+    n = t.num_rows
+    return [
+        Row(label, "rescore.char_edit_distance", n, statistics.median(times["ours"])),
+        Row(
+            label,
+            "rapidfuzz cpdist(workers=-1), lists prebuilt",
+            n,
+            statistics.median(times["theirs"]),
+            "conversion not counted",
+        ),
+    ]
+
+
 def bench_exact_match_brier(path: Path, repeat: int) -> list[Row]:
     import polars as pl
 
@@ -392,17 +431,22 @@ def main() -> None:
         help="rows of the batch-job memory file (0: skip)",
     )
     ap.add_argument("--long-rows", type=int, default=20_000)
-    ap.add_argument("--only", default="", help="comma-separated sections: ted,long,text,flat,batch")
+    ap.add_argument("--char-rows", type=int, default=1_000_000, help="rows per char-profile file")
+    ap.add_argument(
+        "--only", default="", help="comma-separated sections: ted,long,text,chars,flat,batch"
+    )
     ap.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     a = ap.parse_args()
     a.data.mkdir(parents=True, exist_ok=True)
-    sections = set(a.only.split(",")) if a.only else {"ted", "long", "text", "flat", "batch"}
+    sections = (
+        set(a.only.split(",")) if a.only else {"ted", "long", "text", "chars", "flat", "batch"}
+    )
 
-    def data(name: str, rows: int, long: bool = False) -> Path:
+    def data(name: str, rows: int, long: bool = False, profile: str = "skewed") -> Path:
         path = a.data / f"{name}_{rows}.parquet"
         if not path.exists():
             print(f"generating {path} ...", file=sys.stderr)
-            datagen.generate(path, rows, long=long)
+            datagen.generate(path, rows, long=long, profile=profile)
         return path
 
     main_file = data("rows", a.rows)
@@ -423,6 +467,11 @@ def main() -> None:
     if "text" in sections:
         rows += bench_text(main_file, a.repeat)
     write_results(a.results, rows, extra)
+    if "chars" in sections:
+        for profile in CHAR_PROFILES:
+            name = "rows" if profile == "skewed" else profile
+            rows += bench_char_profile(data(name, a.char_rows, profile=profile), a.repeat, profile)
+            write_results(a.results, rows, extra)
     if "flat" in sections:
         rows += bench_exact_match_brier(main_file, a.repeat)
     write_results(a.results, rows, extra)

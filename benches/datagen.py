@@ -4,13 +4,15 @@ Each row is one generation of one model: reference and prediction as token ids (
 and as text (space-joined pseudo-words), plus 4-choice probabilities and a gold label. Shapes
 follow what eval logs look like:
 
-- lengths: most targets 5-60 tokens (log-normal), a 3% tail up to 2,000;
+- lengths (``--profile``): ``skewed`` (default), most targets 5-60 tokens (log-normal) with a 3%
+  tail up to 2,000; ``long``, 200-2,000 tokens; ``short``, short answers of 1-8 words whose text
+  is cut to at most 64 characters; ``medium``, 20-40 words (about 150-300 characters), no tail;
 - vocabulary: 50,000 ids drawn from a Zipf law (a few ids are very common, as with BPE);
 - predictions: the reference corrupted by substitutions, deletions and insertions at a rate
   that falls with model size (bigger models make fewer mistakes);
 - choices: Dirichlet probabilities that concentrate on the gold choice as models grow.
 
-Usage: ``python benches/datagen.py OUT.parquet --rows 1000000 [--long] [--seed 0]``.
+Usage: ``python benches/datagen.py OUT.parquet --rows 1000000 [--profile skewed] [--seed 0]``.
 Generation is chunked, so 10M rows need a few GB of RAM, not tens.
 """
 
@@ -28,6 +30,8 @@ VOCAB = 50_000
 MODELS = ("sim-70m", "sim-160m", "sim-410m", "sim-1.4b", "sim-2.8b", "sim-6.9b")
 CORRUPTION = np.array([0.45, 0.35, 0.25, 0.15, 0.08, 0.04])
 CHUNK = 250_000
+PROFILES = ("skewed", "long", "short", "medium")
+SHORT_CHARS = 64
 
 
 def zipf_cdf(vocab: int = VOCAB, s: float = 1.07) -> np.ndarray:
@@ -46,9 +50,13 @@ def words(vocab: int = VOCAB) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def lengths(rng: np.random.Generator, n: int, long: bool) -> np.ndarray:
-    if long:
+def lengths(rng: np.random.Generator, n: int, profile: str) -> np.ndarray:
+    if profile == "long":
         return rng.integers(200, 2_001, n)
+    if profile == "short":
+        return rng.integers(1, 9, n)
+    if profile == "medium":
+        return rng.integers(20, 41, n)
     body = np.clip(rng.lognormal(mean=3.1, sigma=0.55, size=n), 5, 60).astype(np.int64)
     tail = rng.random(n) < 0.03
     body[tail] = rng.integers(61, 2_001, tail.sum())
@@ -83,11 +91,16 @@ def corrupt(
 
 
 def chunk(
-    rng: np.random.Generator, n: int, start: int, long: bool, cdf: np.ndarray, vocab_words: pa.Array
+    rng: np.random.Generator,
+    n: int,
+    start: int,
+    profile: str,
+    cdf: np.ndarray,
+    vocab_words: pa.Array,
 ) -> pa.Table:
     model = rng.integers(0, len(MODELS), n)
     rate = CORRUPTION[model]
-    ref_len = lengths(rng, n, long)
+    ref_len = lengths(rng, n, profile)
     ref = np.searchsorted(cdf, rng.random(ref_len.sum()))
     pred, emitted = corrupt(rng, ref, np.repeat(rate, ref_len), cdf)
     row_starts = np.zeros(n, dtype=np.int64)
@@ -98,7 +111,10 @@ def chunk(
 
     def text(ids: pa.ListArray) -> pa.Array:
         tokens = pa.ListArray.from_arrays(ids.offsets, vocab_words.take(ids.values))
-        return pc.binary_join(tokens, " ")
+        joined = pc.binary_join(tokens, " ")
+        if profile == "short":
+            return pc.utf8_slice_codeunits(joined, 0, SHORT_CHARS)
+        return joined
 
     # Choice probabilities sharpen on the gold label as models grow.
     label = rng.integers(0, 4, n)
@@ -121,15 +137,23 @@ def chunk(
     )
 
 
-def generate(path: Path, rows: int, *, long: bool = False, seed: int = 0) -> Path:
-    """Write ``rows`` rows to ``path`` (one row group per 250k rows) and return it."""
+def generate(
+    path: Path, rows: int, *, long: bool = False, seed: int = 0, profile: str = "skewed"
+) -> Path:
+    """Write ``rows`` rows of a length ``profile`` (``long=True`` is ``profile="long"``) to
+    ``path`` (one row group per 250k rows) and return it."""
+    if long:
+        profile = "long"
+    if profile not in PROFILES:
+        msg = f"unknown profile {profile!r}, expected one of {PROFILES}"
+        raise ValueError(msg)
     rng = np.random.default_rng(seed)
     cdf = zipf_cdf()
     vocab_words = words()
     writer = None
     try:
         for start in range(0, rows, CHUNK):
-            table = chunk(rng, min(CHUNK, rows - start), start, long, cdf, vocab_words)
+            table = chunk(rng, min(CHUNK, rows - start), start, profile, cdf, vocab_words)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
@@ -146,9 +170,10 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--long", action="store_true", help="200-2,000-token sequences")
+    ap.add_argument("--profile", choices=PROFILES, default="skewed", help="row lengths")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    generate(a.out, a.rows, long=a.long, seed=a.seed)
+    generate(a.out, a.rows, long=a.long, seed=a.seed, profile=a.profile)
 
 
 if __name__ == "__main__":

@@ -21,4 +21,5 @@ pub use metrics::edit_distance::{
 };
 pub use metrics::exact_match::{exact_match, ExactMatchOptions, Punctuation};
 pub use metrics::multiple_choice_grade::multiple_choice_grade;
+pub use metrics::token_f1::{token_f1, TokenF1Options};
 pub use parallel::{OnError, Workers};

@@ -2,6 +2,8 @@
 //! the PyCapsule interface, releases the GIL while the kernel runs, and maps `RescoreError` to a
 //! Python exception.
 
+use std::panic::{self, AssertUnwindSafe};
+
 use arrow_array::ArrayRef;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -13,6 +15,7 @@ use crate::error::RescoreError;
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
 use crate::metrics::edit_distance::{EditDistanceOptions, Normalize, Tokenizer};
 use crate::metrics::exact_match::{ExactMatchOptions, Punctuation};
+use crate::metrics::token_f1::TokenF1Options;
 use crate::parallel::{OnError, Workers};
 
 create_exception!(
@@ -55,8 +58,28 @@ impl From<RescoreError> for PyErr {
 }
 
 /// All chunks of an Arrow array or stream (pyarrow ChunkedArray, polars Series, ...).
-fn chunks(column: AnyArray) -> PyResult<Vec<ArrayRef>> {
-    Ok(column.into_chunked_array()?.into_inner().0)
+///
+/// Whatever goes wrong importing the data is an `UnsupportedTypeError` naming the argument:
+/// arrow-rs returns an error for some invalid data and asserts (panics) on other shapes, such
+/// as a sliced struct of structs; neither may reach Python as an undocumented exception.
+fn chunks(argument: &str, column: &Bound<'_, PyAny>) -> PyResult<Vec<ArrayRef>> {
+    let import = || -> PyResult<Vec<ArrayRef>> {
+        let any: AnyArray = column.extract()?;
+        Ok(any.into_chunked_array()?.into_inner().0)
+    };
+    let failure = match panic::catch_unwind(AssertUnwindSafe(import)) {
+        Ok(Ok(chunks)) => return Ok(chunks),
+        Ok(Err(e)) => e.value(column.py()).to_string(),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the Arrow reader panicked")
+            .to_owned(),
+    };
+    Err(UnsupportedTypeError::new_err(format!(
+        "`{argument}`: cannot import this Arrow data: {failure}"
+    )))
 }
 
 fn common(workers: i64, on_error: &str) -> PyResult<(Workers, OnError)> {
@@ -67,8 +90,8 @@ fn common(workers: i64, on_error: &str) -> PyResult<(Workers, OnError)> {
 #[pyo3(signature = (predictions, references, *, normalize=None, tokenizer="whitespace", workers=-1, on_error="raise"))]
 fn token_edit_distance(
     py: Python<'_>,
-    predictions: AnyArray,
-    references: AnyArray,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     normalize: Option<&str>,
     tokenizer: &str,
     workers: i64,
@@ -81,7 +104,10 @@ fn token_edit_distance(
         workers,
         on_error,
     };
-    let (p, r) = (chunks(predictions)?, chunks(references)?);
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
     let out = py.detach(|| crate::token_edit_distance(&p, &r, options))?;
     Ok(PyArray::from_array_ref(out))
 }
@@ -90,8 +116,8 @@ fn token_edit_distance(
 #[pyo3(signature = (predictions, references, *, normalize=None, workers=-1, on_error="raise"))]
 fn char_edit_distance(
     py: Python<'_>,
-    predictions: AnyArray,
-    references: AnyArray,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     normalize: Option<&str>,
     workers: i64,
     on_error: &str,
@@ -103,7 +129,10 @@ fn char_edit_distance(
         workers,
         on_error,
     };
-    let (p, r) = (chunks(predictions)?, chunks(references)?);
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
     let out = py.detach(|| crate::char_edit_distance(&p, &r, options))?;
     Ok(PyArray::from_array_ref(out))
 }
@@ -116,8 +145,8 @@ fn char_edit_distance(
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
 fn exact_match(
     py: Python<'_>,
-    predictions: AnyArray,
-    references: AnyArray,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
     strip: bool,
     ignore_case: bool,
     ignore_punctuation: bool,
@@ -138,8 +167,43 @@ fn exact_match(
         workers,
         on_error,
     };
-    let (p, r) = (chunks(predictions)?, chunks(references)?);
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
     let out = py.detach(|| crate::exact_match(&p, &r, &options))?;
+    Ok(PyArray::from_array_ref(out))
+}
+
+#[pyfunction]
+#[pyo3(signature = (
+    predictions, references, *, ignore_case=true, ignore_punctuation=true, ignore_articles=true,
+    workers=-1, on_error="raise",
+))]
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // normalize_answer's steps
+fn token_f1(
+    py: Python<'_>,
+    predictions: &Bound<'_, PyAny>,
+    references: &Bound<'_, PyAny>,
+    ignore_case: bool,
+    ignore_punctuation: bool,
+    ignore_articles: bool,
+    workers: i64,
+    on_error: &str,
+) -> PyResult<PyArray> {
+    let (workers, on_error) = common(workers, on_error)?;
+    let options = TokenF1Options {
+        ignore_case,
+        ignore_punctuation,
+        ignore_articles,
+        workers,
+        on_error,
+    };
+    let (p, r) = (
+        chunks("predictions", predictions)?,
+        chunks("references", references)?,
+    );
+    let out = py.detach(|| crate::token_f1(&p, &r, options))?;
     Ok(PyArray::from_array_ref(out))
 }
 
@@ -148,8 +212,8 @@ fn exact_match(
 #[allow(clippy::too_many_arguments)]
 fn brier_score(
     py: Python<'_>,
-    probabilities: AnyArray,
-    labels: AnyArray,
+    probabilities: &Bound<'_, PyAny>,
+    labels: &Bound<'_, PyAny>,
     convention: &str,
     from_logprobs: bool,
     tolerance: f64,
@@ -164,7 +228,10 @@ fn brier_score(
         workers,
         on_error,
     };
-    let (p, l) = (chunks(probabilities)?, chunks(labels)?);
+    let (p, l) = (
+        chunks("probabilities", probabilities)?,
+        chunks("labels", labels)?,
+    );
     let out = py.detach(|| crate::brier_score(&p, &l, options))?;
     Ok(PyArray::from_array_ref(out))
 }
@@ -173,13 +240,13 @@ fn brier_score(
 #[pyo3(signature = (scores, labels, *, workers=-1, on_error="raise"))]
 fn multiple_choice_grade(
     py: Python<'_>,
-    scores: AnyArray,
-    labels: AnyArray,
+    scores: &Bound<'_, PyAny>,
+    labels: &Bound<'_, PyAny>,
     workers: i64,
     on_error: &str,
 ) -> PyResult<PyArray> {
     let (workers, on_error) = common(workers, on_error)?;
-    let (s, l) = (chunks(scores)?, chunks(labels)?);
+    let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
     let out = py.detach(|| crate::multiple_choice_grade(&s, &l, workers, on_error))?;
     Ok(PyArray::from_array_ref(out))
 }
@@ -200,6 +267,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;
+    m.add_function(wrap_pyfunction!(token_f1, m)?)?;
     m.add_function(wrap_pyfunction!(brier_score, m)?)?;
     m.add_function(wrap_pyfunction!(multiple_choice_grade, m)?)?;
     Ok(())

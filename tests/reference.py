@@ -6,6 +6,7 @@ formula), with no cleverness, so a disagreement points at the kernel.
 
 from __future__ import annotations
 
+import collections
 import math
 import re
 import string
@@ -75,3 +76,27 @@ def brier(p: Sequence[float], label: int, convention: str = "sum") -> float:
     """sum_k (p_k - [k == label])^2, or that over K."""
     s = sum((pk - (1.0 if k == label else 0.0)) ** 2 for k, pk in enumerate(p))
     return s if convention == "sum" else s / len(p)
+
+
+def squad_normalize_answer(s: str) -> str:
+    """The SQuAD v2.0 official evaluation script's ``normalize_answer``, step by step."""
+    s = s.lower()
+    exclude = set(string.punctuation)
+    s = "".join(ch for ch in s if ch not in exclude)
+    s = re.sub(re.compile(r"\b(a|an|the)\b", re.UNICODE), " ", s)
+    return " ".join(s.split())
+
+
+def squad_f1(gold: str, prediction: str) -> float:
+    """The script's ``compute_f1`` (its ``get_tokens``: no tokens for an empty string)."""
+    gold_toks = squad_normalize_answer(gold).split() if gold else []
+    pred_toks = squad_normalize_answer(prediction).split() if prediction else []
+    common = collections.Counter(gold_toks) & collections.Counter(pred_toks)
+    num_same = sum(common.values())
+    if len(gold_toks) == 0 or len(pred_toks) == 0:
+        return float(gold_toks == pred_toks)
+    if num_same == 0:
+        return 0.0
+    precision = 1.0 * num_same / len(pred_toks)
+    recall = 1.0 * num_same / len(gold_toks)
+    return (2 * precision * recall) / (precision + recall)

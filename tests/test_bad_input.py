@@ -107,6 +107,9 @@ def test_multiple_choice_grade_bad_rows() -> None:
 def test_null_token_inside_a_list() -> None:
     with pytest.raises(InvalidInputError, match="`references` row 1: null element at position 0"):
         rescore.token_edit_distance([[1], [2]], [[1], [None, 2]])
+    # exact_match reads token rows the same way (a null id used to compare as the buffer's 0).
+    with pytest.raises(InvalidInputError, match="`predictions` row 0: null element at position 1"):
+        rescore.exact_match([[1, None]], [[1, 0]])
 
 
 def test_uint64_ids_beyond_int64() -> None:
@@ -151,3 +154,14 @@ def test_invalid_utf8_cannot_reach_the_kernels() -> None:
         pa.array([b"\xff\xfe"], pa.binary()).cast(pa.string())
     with pytest.raises(UnsupportedTypeError, match=r"(?i)binary"):
         rescore.exact_match(pa.array([b"\xff"], pa.binary()), pa.array([b"\xff"], pa.binary()))
+
+
+def test_polars_namespace_takes_the_runtime_keywords() -> None:
+    """``on_error`` and ``workers`` reach the function from the namespace, as from a call."""
+    import polars as pl
+
+    df = pl.DataFrame({"p": [[0.5, 0.5], [0.9, 0.9]], "y": [0, 1]})
+    with pytest.raises(InvalidInputError, match="row 1"):
+        df.select(pl.col("p").rescore.brier_score("y"))
+    out = df.select(pl.col("p").rescore.brier_score("y", on_error="null", workers=1))
+    assert out["brier_score"].to_list() == [0.5, None]

@@ -170,7 +170,7 @@ def test_other_settings_are_refused_and_overwrite_starts_over(texts: Path, tmp_p
     with pytest.raises(OutputConflictError, match=r"other settings \(differing: metrics\)"):
         rescore.score(texts, out, metrics="exact_match", on_error="null",
                       options={"exact_match": {"ignore_case": True}})  # fmt: skip
-    with pytest.raises(OutputConflictError, match=r"differing: batch_rows"):
+    with pytest.raises(OutputConflictError, match=r"differing: batch_size"):
         rescore.score(texts, out, metrics="exact_match", on_error="null", batch_size=2)
     before = read_out(out)
     result = rescore.score(texts, out, metrics="exact_match", on_error="null", batch_size=2,

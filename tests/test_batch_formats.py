@@ -134,7 +134,7 @@ def test_parquet_mixed_generation_and_choices(tmp_path: Path) -> None:
     pq.write_table(pa.Table.from_pylist(ROWS, schema=SCHEMA), src, row_group_size=4)
     result = rescore.score(src, tmp_path / "out", metrics=ALL)
     t = read_out(tmp_path / "out")
-    assert t.column_names == ["model", "task", "doc_id", *ALL.split(",")]
+    assert t.column_names == ["model", "task", "doc_id", "target_length", *ALL.split(",")]
     assert t.schema.field("token_edit_distance").type == pa.uint32()
     assert t.schema.field("exact_match").type == pa.bool_()
     check(t, ROWS)
@@ -258,9 +258,8 @@ def test_csv_unparsable_list_is_an_unscorable_row(tmp_path: Path) -> None:
 def test_probabilities_column_is_not_softmaxed(tmp_path: Path) -> None:
     src = tmp_path / "p.parquet"
     pq.write_table(pa.table({"probabilities": [[0.7, 0.2, 0.1]], "label": [0]}), src)
-    t = rescore.score(
-        src, tmp_path / "out", metrics="brier_score", brier_convention="class_mean"
-    ).read()
+    brier = {"brier_score": {"convention": "class_mean"}}
+    t = rescore.score(src, tmp_path / "out", metrics="brier_score", options=brier).read()
     assert t.column("brier_score").to_pylist() == [pytest.approx(0.14 / 3)]
 
 
@@ -368,3 +367,27 @@ def test_score_table_is_engine_agnostic() -> None:
         halves = [score_table(table.slice(0, cut), spec), score_table(table.slice(cut), spec)]
         assert pa.concat_tables(halves) == whole
     assert ScoreSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_target_length_is_written_with_the_token_edit_distance(tmp_path: Path) -> None:
+    """The reference's length in the job's tokens (the shortest of several), null without a
+    reference: what the emergence analysis's mirage model needs, without --keep-cols."""
+    src = tmp_path / "gens.jsonl"
+    rows = [
+        {"model": "m", "prediction": "a b", "reference": ["a b c"]},
+        {"model": "m", "prediction": "a", "reference": ["x y", "z"]},
+        {"model": "m", "prediction": "a", "reference": None},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    words = rescore.score(src, tmp_path / "w", metrics="token_edit_distance", on_error="null")
+    assert words.read().column("target_length").to_pylist() == [3, 1, None]
+    chars = rescore.score(
+        src,
+        tmp_path / "c",
+        metrics="exact_match,token_edit_distance",
+        tokenizer="characters",
+        on_error="null",
+    )
+    assert chars.read().column("target_length").to_pylist() == [5, 1, None]
+    none = rescore.score(src, tmp_path / "n", metrics="exact_match", on_error="null")
+    assert "target_length" not in none.read().column_names

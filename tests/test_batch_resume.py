@@ -25,12 +25,12 @@ from tests.batch_data import manifest, read_out
 # The job, slowed down per unit so that a kill lands in the middle of it.
 SLOW_JOB = """
 import sys, time
-import rescore.batch.job as job
-score = job.score_table_with_errors
+import rescore.batch.units as units
+score = units.score_table_with_errors
 def slow(*args, **kwargs):
     time.sleep(0.01)
     return score(*args, **kwargs)
-job.score_table_with_errors = slow
+units.score_table_with_errors = slow
 from rescore.cli import main
 main(sys.argv[1:])
 """

@@ -98,6 +98,7 @@ def test_replicates_averaged_first_per_example() -> None:
     assert row["n"] == 3  # examples, after averaging each over the seeds
     assert row["n_replicates"] == 2
     assert row["replicate_std"] == pytest.approx(np.std([2 / 3, 1 / 3], ddof=1))
+    assert row["resolution"] == pytest.approx(1 / 6)  # 3 examples x 2 samples: steps of 1/6
 
 
 def test_replicates_without_example_ids_are_strata() -> None:
@@ -141,7 +142,7 @@ def test_aggregated_table_with_replicates_and_sentinels(tmp_path: Path) -> None:
         n_boot=500,
     )
     points = report.curves
-    assert report.options["kind"] == "runs"
+    assert report.resolved["input_kind"] == "runs"
     acc = _point(points, model="pythia-70m", metric="accuracy", shots=0)
     assert acc["mean"] == pytest.approx(0.2)
     assert (acc["n"], acc["n_replicates"], acc["unit"]) == (3, 3, "run")

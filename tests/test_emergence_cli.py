@@ -187,3 +187,17 @@ def test_missing_model_column_names_the_option(tmp_path: Path) -> None:
         ["emergence", str(results), "-o", str(tmp_path / "r"), "--model-col", "name", "-q"],
     )
     assert ok.exit_code == 0, ok.output
+
+
+def test_score_then_emergence_needs_no_kept_columns(tmp_path: Path) -> None:
+    """`rescore score` writes target_length, so the mirage model runs on its output as is."""
+    scores, out = tmp_path / "scores", tmp_path / "report"
+    result = CliRunner().invoke(main, ["score", str(EXAMPLE), "--out", str(scores), "-q"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        main, ["emergence", str(scores), "--out", str(out), "--n-boot", "50", "--no-plots", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    mirage = pl.read_csv(out / "mirage.csv")
+    assert mirage.height > 0
+    assert mirage["p_source"].str.contains("target_length").all()

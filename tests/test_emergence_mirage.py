@@ -12,7 +12,8 @@ from polars.testing import assert_frame_equal
 
 import rescore
 from rescore.emergence import analyze
-from rescore.emergence.mirage import fit_power_law, wilson_interval
+from rescore.emergence.forecast import target_p
+from rescore.emergence.mirage import fit_power_law, unbiased_power, wilson_interval
 from rescore.emergence.simulate import (
     EXAMPLE_FAMILY,
     per_token_probability,
@@ -196,3 +197,122 @@ def test_mirage_model_says_why_it_cannot_run() -> None:
     report = analyze(no_lengths.with_columns(pl.lit(4).alias("n_tokens")), length_col="n_tokens")
     assert report.mirage is not None
     assert report.mirage["mean_target_length"].to_list() == [4.0, 4.0, 4.0]
+
+
+HETERO = {"s-100m": 1e8, "s-400m": 4e8, "s-1.6b": 1.6e9, "s-6.4b": 6.4e9}
+
+
+def test_per_example_prediction_closes_the_jensen_gap() -> None:
+    """Issue 14: examples of unequal difficulty. The pooled prediction (mean p, then p^L)
+    under-predicts exact match (Jensen); the per-example one, the mean of each example's own
+    probability of its whole target, lands in the observed interval. 3 seeded families of 4
+    models x 1,000 examples, targets of 5, 10 or 20 tokens."""
+    within_pooled = within_per_example = total = 0
+    for seed in range(3):
+        df = simulate_generations(
+            HETERO,
+            c=1e8,
+            alpha=-0.5,
+            target_lengths=[5, 10, 20],
+            n_examples=1000,
+            difficulty=1.0,
+            with_logprobs=True,
+            seed=seed,
+        )
+        mirage = analyze(score(df), n_boot=20).mirage
+        assert mirage is not None
+        assert set(mirage["per_example_source"]) == {"per-example exp(sum token_logprobs)"}
+        assert mirage["prediction_assumes"][0].startswith("sampling at temperature 1")
+        within_pooled += int(mirage["exact_match_within_ci"].sum())
+        within_per_example += int(mirage["exact_match_per_example_within_ci"].sum())
+        total += mirage.height
+        # Jensen: the pooled prediction is below the per-example one for every model.
+        gap = mirage["predicted_exact_match_per_example"] - mirage["predicted_exact_match"]
+        assert (gap > 0).all()
+    assert within_per_example >= total - 1
+    assert within_pooled <= 1
+
+
+def test_per_example_prediction_from_repeated_samples() -> None:
+    df = simulate_generations(
+        HETERO,
+        c=1e8,
+        alpha=-0.5,
+        target_lengths=[5, 10, 20],
+        n_examples=400,
+        difficulty=1.0,
+        n_samples=4,
+        seed=0,
+    )
+    mirage = analyze(score(df), n_boot=20, replicate_col="sample").mirage
+    assert mirage is not None
+    assert mirage["per_example_source"][0].startswith("per-example unbiased p^L")
+    assert int(mirage["exact_match_per_example_within_ci"].sum()) >= 3
+    assert int(mirage["exact_match_within_ci"].sum()) <= 1
+    # One generation per example and no log-probs: no per-example prediction, said so.
+    single = analyze(score(df.filter(pl.col("sample") == 0)), n_boot=20).mirage
+    assert single is not None
+    assert single["predicted_exact_match_per_example"].null_count() == single.height
+    assert single["per_example_source"].null_count() == single.height
+
+
+def test_unbiased_power_is_unbiased() -> None:
+    rng = np.random.default_rng(0)
+    p, length, samples = 0.8, 5, 3
+    right = rng.binomial(length * samples, p, size=200_000)
+    estimate = unbiased_power(right, np.full(right.size, length * samples), np.full(right.size, 5))
+    assert estimate.mean() == pytest.approx(p**length, abs=0.002)
+    # The plug-in (S/K)^L is biased upwards (a convex function of a noisy share).
+    assert ((right / (length * samples)) ** length).mean() > p**length + 0.02
+
+
+def test_forecast_back_test_covers_the_true_crossing() -> None:
+    """Issue 14: the forecast from the smallest 60% of models (4 of 8) contains the true
+    crossing scale of exact match = 0.5 in its interval in at least 80% of seeded families
+    (20 families of 8 models x 300 examples, 200 bootstrap resamples)."""
+    family = {f"s-{100 * 2**i}m": 1e8 * 2**i for i in range(8)}
+    c, alpha, lengths = 2e8, -0.7, [5, 10, 20]
+    p_star = target_p("exact_match", 0.5, np.array(lengths, dtype=np.float64))
+    assert p_star is not None
+    truth = c * (-np.log(p_star)) ** (1 / alpha)
+    assert 1e9 < truth < 12.8e9  # beyond the fitted models, within the family
+    covered = checked = 0
+    reps = 20
+    for seed in range(reps):
+        df = score(
+            simulate_generations(
+                family, c=c, alpha=alpha, target_lengths=lengths, n_examples=300, seed=seed
+            )
+        )
+        report = analyze(df, n_boot=200, seed=seed, forecast="exact_match=0.5")
+        table = report.forecast
+        assert table is not None
+        assert table["fit_on"].to_list() == ["all", "smallest 4"]
+        back = table.row(1, named=True)
+        assert back["largest_fit_scale"] == 8e8
+        covered += back["ci_low"] <= truth <= back["ci_high"]
+        checked += back["within_ci"] is not None
+    assert covered >= 0.8 * reps
+    assert checked >= 0.8 * reps  # the larger models do reach 0.5: the back-test is checked
+
+
+def test_forecast_is_written_and_validated(tmp_path: Path) -> None:
+    df = score(
+        simulate_generations(
+            ["a-100m", "a-400m", "a-1.6b", "a-6.4b"],
+            c=1e8,
+            alpha=-0.5,
+            target_lengths=4,
+            n_examples=50,
+        )
+    )
+    report = analyze(df, n_boot=50, forecast=["exact_match=0.5", "token_edit_distance=1"])
+    assert report.forecast is not None
+    assert set(report.forecast["metric"]) == {"exact_match", "token_edit_distance"}
+    out = report.write(tmp_path / "r", plots=False)
+    assert (out / "forecast.csv").is_file()
+    assert "Forecast and back-test" in (out / "emergence.md").read_text()
+    with pytest.raises(InvalidOptionError, match="METRIC=THRESHOLD"):
+        analyze(df, forecast="brier_score=0.1")
+    with pytest.raises(InvalidOptionError, match=r"\(0, 1\)"):
+        analyze(df, forecast="exact_match=2")

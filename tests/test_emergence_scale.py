@@ -1,4 +1,4 @@
-"""Model-size catalogue, name parsing, mapping files and 6ND compute."""
+"""Model sizes (the data file), name parsing, sizes files and 6ND compute."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from rescore.emergence.model_sizes import MODEL_SIZE_ENTRIES, MODEL_SIZES, lookup
 from rescore.emergence.scale import (
-    CATALOGUE,
-    CATALOGUE_ENTRIES,
     family_from_name,
     format_count,
-    lookup,
     parse_size,
     parse_size_token,
     place_models,
-    read_scale_file,
+    read_sizes_file,
 )
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
@@ -38,8 +36,8 @@ from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingCol
         ("giant-1t", 1e12),
         ("gpt2", None),
         ("davinci", None),
-        ("mixtral-8x7b", None),  # a mixture of experts: the catalogue knows 46.7B
-        ("bloom-1b1", None),  # 1.1B: the catalogue knows it
+        ("mixtral-8x7b", None),  # a mixture of experts: the model sizes know 46.7B
+        ("bloom-1b1", None),  # 1.1B: the model sizes know it
         ("phi-3-mini-4k-instruct", None),  # 4k is a context length
         ("pythia-70m-step143000", 70e6),
         ("distil-7b-from-70b", None),  # two sizes: ambiguous
@@ -67,27 +65,30 @@ def test_parse_size_token() -> None:
         ("meta-llama/Llama-2-7b-chat-hf", 7e9, "llama-2-chat", 2e12),
         ("huggyllama/llama-30b", 32.5e9, "llama", 1.4e12),
         ("meta-llama/Meta-Llama-3-8B-Instruct", 8e9, "llama-3-instruct", 15e12),
-        ("bigscience/bloom-1b1", 1.1e9, "bloom", 366e9),
+        ("bigscience/bloom-1b1", 1.1e9, "bloom", 341e9),  # 341B; only the 176B saw 366B
+        ("bigscience/bloom", 176e9, "bloom", 366e9),
+        ("lamda-137b", 137e9, "lamda", None),
         ("mistralai/Mixtral-8x7B-Instruct-v0.1", 46.7e9, "mixtral-instruct", None),
         ("tiiuae/falcon-40b", 40e9, "falcon", 1e12),
         ("Qwen/Qwen2.5-0.5B", 0.49e9, "qwen2.5", 18e12),
     ],
 )
-def test_catalogue_lookup(name: str, params: float, family: str, tokens: float | None) -> None:
+def test_model_sizes_lookup(name: str, params: float, family: str, tokens: float | None) -> None:
     entry = lookup(name)
     assert entry is not None
     assert (entry.params, entry.family, entry.tokens) == (params, family, tokens)
 
 
-def test_catalogue_entries_are_documented() -> None:
-    assert len(CATALOGUE) == len(CATALOGUE_ENTRIES)  # names are unique
-    for entry in CATALOGUE_ENTRIES:
+def test_model_sizes_are_documented() -> None:
+    assert len(MODEL_SIZES) == len(MODEL_SIZE_ENTRIES)  # names are unique
+    for entry in MODEL_SIZE_ENTRIES:
         assert entry.name == entry.name.lower()
         assert "/" not in entry.name
         assert entry.params > 0
         assert entry.tokens is None or entry.tokens > 0
         assert len(entry.source) > 10
-    families = {e.family for e in CATALOGUE_ENTRIES}
+        assert entry.url.startswith("https://")
+    families = {e.family for e in MODEL_SIZE_ENTRIES}
     for wanted in ("gpt2", "gpt3", "t5", "flan-t5", "opt", "pythia", "llama", "llama-2"):
         assert wanted in families
     for wanted in ("llama-3", "falcon", "mistral", "qwen2.5"):
@@ -121,15 +122,13 @@ def test_place_models_precedence_and_unknowns() -> None:
         },
         schema_overrides={"tokens": pl.Float64, "flops": pl.Float64},
     )
-    placed = place_models(
-        ["sim-70m", "custom", "gpt2-xl", "pythia-70m", "mystery"], mapping=mapping
-    )
+    placed = place_models(["sim-70m", "custom", "gpt2-xl", "pythia-70m", "mystery"], sizes=mapping)
     rows = {r["model"]: r for r in placed.iter_rows(named=True)}
     assert rows["sim-70m"]["scale"] == 1.0e8  # mapping beats the name
-    assert rows["sim-70m"]["source"] == "mapping file"
+    assert rows["sim-70m"]["source"] == "sizes file"
     assert (rows["custom"]["family"], rows["custom"]["scale"]) == ("mine", 5e8)
     assert rows["custom"]["flops"] == 6 * 5e8 * 1e9
-    assert rows["gpt2-xl"]["source"].startswith("catalogue: Radford")
+    assert rows["gpt2-xl"]["source"].startswith("model sizes: Radford")
     assert (rows["mystery"]["placed"], rows["mystery"]["scale"]) == (False, None)
     assert "unknown size" in rows["mystery"]["note"]
     assert placed.height == 5  # nothing silently dropped
@@ -156,38 +155,38 @@ def test_data_scale_and_family_override() -> None:
     ]
 
 
-def test_no_catalogue_turns_off_lookups_and_parsing() -> None:
-    placed = place_models(["gpt2", "sim-1b"], use_catalogue=False)
+def test_no_builtin_sizes_turns_off_lookups_and_parsing() -> None:
+    placed = place_models(["gpt2", "sim-1b"], builtin_sizes=False)
     assert placed["placed"].to_list() == [False, False]
 
 
-def test_read_scale_file_formats(tmp_path: Path) -> None:
+def test_read_sizes_file_formats(tmp_path: Path) -> None:
     csv = tmp_path / "scales.csv"
     csv.write_text("model,params,tokens,family\nalpha,7B,2e12,x\nbeta,1.3e9,,x\n")
-    df = read_scale_file(csv)
+    df = read_sizes_file(csv)
     assert df.rows() == [("alpha", 7e9, 2e12, None, "x"), ("beta", 1.3e9, None, None, "x")]
     records = tmp_path / "records.json"
     records.write_text(json.dumps([{"model": "alpha", "params": 7e9, "flops": 1e22}]))
-    assert read_scale_file(records).row(0) == ("alpha", 7e9, None, 1e22, None)
+    assert read_sizes_file(records).row(0) == ("alpha", 7e9, None, 1e22, None)
     nested = tmp_path / "nested.json"
     nested.write_text(json.dumps({"models": [{"model": "alpha", "params": "125m"}]}))
-    assert read_scale_file(nested)["params"].to_list() == [125e6]
+    assert read_sizes_file(nested)["params"].to_list() == [125e6]
     flat = tmp_path / "flat.json"
     flat.write_text(json.dumps({"alpha": 1e9, "beta": "2b"}))
-    assert read_scale_file(flat)["params"].to_list() == [1e9, 2e9]
+    assert read_sizes_file(flat)["params"].to_list() == [1e9, 2e9]
 
 
-def test_read_scale_file_errors(tmp_path: Path) -> None:
+def test_read_sizes_file_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.csv"
     missing.write_text("model,size\na,1\n")
     with pytest.raises(MissingColumnError, match="params"):
-        read_scale_file(missing)
+        read_sizes_file(missing)
     negative = tmp_path / "negative.json"
     negative.write_text(json.dumps([{"model": "a", "params": -1}]))
     with pytest.raises(InvalidInputError, match="positive"):
-        read_scale_file(negative)
+        read_sizes_file(negative)
     with pytest.raises(InvalidOptionError, match="csv"):
-        read_scale_file(tmp_path / "scales.yaml")
+        read_sizes_file(tmp_path / "scales.yaml")
 
 
 def test_format_count() -> None:
@@ -199,3 +198,37 @@ def test_format_count() -> None:
         "5",
     ]
     assert format_count(None) == ""
+
+
+def test_model_size_fixes_carry_their_sources() -> None:
+    """Issue 14's corrections, each with the source that supports it in the data file."""
+    small, large = lookup("bloom-7b1"), lookup("bloom")
+    assert small is not None
+    assert large is not None
+    assert (small.tokens, large.tokens) == (341e9, 366e9)
+    assert "341B" in small.source
+    assert "366B" in large.source
+    lamda = [e for e in MODEL_SIZE_ENTRIES if e.family == "lamda"]
+    assert {e.params for e in lamda} == {2e9, 8e9, 68e9, 137e9}  # the sizes of Wei et al.'s curves
+    assert all("Thoppilan" in e.source and e.url.endswith("2201.08239") for e in lamda)
+    sixty_eight = lookup("lamda-68b")
+    assert sixty_eight is not None
+    assert sixty_eight.flops == 1.3e23  # documented compute is used before 6ND
+    assert "Wei et al. 2022" in sixty_eight.source
+    pythia = lookup("pythia-70m")
+    assert pythia is not None
+    assert (pythia.params, pythia.non_embedding_params) == (70e6, 18_915_328)
+    assert "non-embedding" in pythia.source
+    gpt2 = lookup("gpt2")
+    assert gpt2 is not None
+    assert gpt2.non_embedding_params == 85_056_000  # the same block as Pythia-160M's
+    assert "computed" in gpt2.source
+
+
+def test_models_table_gives_both_parameter_counts_and_documented_flops() -> None:
+    placed = place_models(["pythia-70m", "lamda-68b", "mystery-7b"], axis="flops")
+    rows = {r["model"]: r for r in placed.iter_rows(named=True)}
+    assert rows["pythia-70m"]["non_embedding_params"] == 18_915_328
+    assert rows["pythia-70m"]["scale"] == pytest.approx(6 * 70e6 * 300e9)  # 6ND, total N
+    assert (rows["lamda-68b"]["scale"], rows["lamda-68b"]["flops_estimated"]) == (1.3e23, False)
+    assert rows["mystery-7b"]["non_embedding_params"] is None

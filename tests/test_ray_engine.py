@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -29,8 +30,14 @@ from rescore.batch import ColumnMap, MetricSpec, ScoreSpec, job, ray_engine, sco
 from rescore.batch.readers import InputFile  # noqa: E402
 from rescore.batch.writer import METADATA_KEY  # noqa: E402
 from rescore.cli import main  # noqa: E402
-from rescore.exceptions import InputFormatError, UnscorableRowError  # noqa: E402
+from rescore.exceptions import (  # noqa: E402
+    InputFormatError,
+    PluginError,
+    UnscorableRowError,
+)
+from rescore.registry import register_metric, unregister  # noqa: E402
 from tests.batch_data import manifest, read_out  # noqa: E402
+from tests.plugin_package import METRIC, plugin_installed, write_plugin_package  # noqa: E402
 
 pytestmark = [
     pytest.mark.ray,
@@ -42,11 +49,20 @@ METRICS = "exact_match,token_edit_distance,brier_score"
 BATCH = 64
 
 
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding an installed metric plugin (package + dist-info), as pip would."""
+    return write_plugin_package(tmp_path_factory.mktemp("site-packages"))
+
+
 @pytest.fixture(scope="module", autouse=True)
-def cluster() -> Iterator[None]:
+def cluster(plugin_site: Path) -> Iterator[None]:
     """A real local cluster: 2 CPUs, a small object store, no dashboard, loopback only."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAY_USAGE_STATS_ENABLED", "0")  # never reach the network
+        # the plugin is installed on every node (the workers inherit this environment)
+        path = os.pathsep.join(filter(None, [str(plugin_site), os.environ.get("PYTHONPATH")]))
+        mp.setenv("PYTHONPATH", path)
         # Ray's single-machine mode (its default on macOS and Windows): the node's address is
         # the loopback one, so every Ray server listens on 127.0.0.1 only.
         mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -274,7 +290,12 @@ def test_score_dataset_adds_the_score_columns(inputs: Path, tmp_path: Path) -> N
     every_column = replace(SPEC.columns, keys=tuple(table.column_names))
     want = score_table(table, replace(SPEC, columns=every_column))
     got = _collect(ray_engine.score_dataset(ds, SPEC))
-    assert got.column_names == [*table.column_names, "exact_match", "token_edit_distance"]
+    assert got.column_names == [
+        *table.column_names,
+        "target_length",
+        "exact_match",
+        "token_edit_distance",
+    ]
     assert got.sort_by("doc_id").equals(want.sort_by("doc_id"))
     keys_only = _collect(ray_engine.score_dataset(ds, SPEC, keep_input=False))
     assert keys_only.sort_by("doc_id").equals(score_table(table, SPEC).sort_by("doc_id"))
@@ -364,3 +385,47 @@ def test_read_tasks_start_at_row_groups_and_skip_written_units(tmp_path: Path) -
         (19, 25, []),
     ]
     assert [r.rows for r in ranges] == [80, 120, 160, 240, 240]
+
+
+def test_plugins_run_on_the_workers(inputs: Path, plugin_site: Path, tmp_path: Path) -> None:
+    """A metric registered in the driver and one installed through its entry point score on
+    the workers exactly as in the local engine; a plugin's failure names it, file and rows."""
+
+    def words(p: pa.Array, r: pa.Array, *, per: float = 1.0) -> pa.Array:
+        """Words in the prediction, divided by ``per``."""
+        counts = pc.list_value_length(pc.utf8_split_whitespace(p))
+        return pc.divide(pc.cast(counts, pa.float64()), per)
+
+    def broken(p: pa.Array, r: pa.Array) -> pa.Array:
+        return pa.array([1.0] * (len(p) + 1))
+
+    register_metric(
+        name="words",
+        higher_is_better=True,
+        continuous=True,
+        inputs="text",
+        option_docs={"per": "divide the count by this"},
+    )(words)
+    register_metric(name="broken", higher_is_better=True, continuous=True, inputs="text")(broken)
+    try:
+        with plugin_installed(plugin_site):  # the driver sees the same installation
+            metrics = f"exact_match,words,{METRIC}"
+            kwargs: dict[str, Any] = {
+                "metrics": metrics,
+                "batch_size": BATCH,
+                "on_error": "null",
+                "options": {"words": {"per": 2.0}},
+            }
+            rescore.score(inputs, tmp_path / "local", **kwargs)
+            rescore.score(inputs, tmp_path / "ray", engine="ray", **kwargs)
+            _same_output(tmp_path / "ray", tmp_path / "local")
+            out = read_out(tmp_path / "ray")
+            assert out.column("words").null_count < out.num_rows
+            assert out.column(METRIC).null_count < out.num_rows
+
+            with pytest.raises(PluginError, match=r"rows \d+-\d+: metric 'broken' .*returned"):
+                rescore.score(inputs, tmp_path / "bad", metrics="broken", engine="ray")
+            assert not list((tmp_path / "bad").glob("part-*"))
+    finally:
+        unregister("words")
+        unregister("broken")

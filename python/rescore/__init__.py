@@ -1,24 +1,25 @@
 """rescore: re-score stored language-model generations under many metrics, fast.
 
 The per-example metrics run in a Rust core over Arrow data; see :mod:`rescore.metrics` for the
-shared conventions (inputs, nulls, ``workers``, ``on_error``) and :mod:`rescore.catalogue` for
-the list of metrics with their directions.
+shared conventions (inputs, nulls, ``workers``, ``on_error``) and :mod:`rescore.registry` for
+the metrics with their directions, options and aggregation (and how to add your own).
 """
 
 from __future__ import annotations
 
 import warnings
 
-from rescore import _rescore, polars_ext
+from rescore import _rescore, polars_ext, registry
 from rescore.batch import score
-from rescore.catalogue import METRICS, Metric, get_metric
 from rescore.metrics import (
     brier_score,
     char_edit_distance,
     exact_match,
     multiple_choice_grade,
     token_edit_distance,
+    token_f1,
 )
+from rescore.registry import METRICS, Metric, get_metric, register_metric
 
 __version__: str = _rescore.__version__
 
@@ -41,6 +42,9 @@ __all__ = [
     "exact_match",
     "get_metric",
     "multiple_choice_grade",
+    "register_metric",
+    "registry",
     "score",
     "token_edit_distance",
+    "token_f1",
 ]

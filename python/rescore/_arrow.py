@@ -25,8 +25,20 @@ def is_polars(obj: object) -> bool:
     return type(obj).__module__.startswith("polars")
 
 
+def _polars_null(obj: object) -> bool:
+    """A polars Series of dtype ``Null``: its C stream export is not valid Arrow (a Null
+    array with buffers), which arrow-rs rejects, so it goes over as a pyarrow null array."""
+    if not is_polars(obj):
+        return False
+    import polars as pl
+
+    return isinstance(obj, pl.Series) and obj.dtype == pl.Null
+
+
 def as_arrow(obj: Any, argument: str) -> Any:
     """An Arrow-exportable view of ``obj`` for the native module."""
+    if _polars_null(obj):
+        return pa.nulls(len(obj))
     if is_arrow(obj):
         return obj
     try:
@@ -40,8 +52,26 @@ def as_arrow(obj: Any, argument: str) -> Any:
             msg = f"`{argument}`: expected a 1-D or 2-D array, got {obj.ndim} dimensions"
             raise UnsupportedTypeError(msg)
         return pa.array(obj)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
         msg = f"`{argument}`: cannot convert {type(obj).__name__} to an Arrow array: {e}"
+        raise UnsupportedTypeError(msg) from e
+
+
+def to_pyarrow(obj: Any, argument: str) -> pa.Array:
+    """``obj`` as one ``pyarrow.Array`` (chunks combined), for code written against pyarrow."""
+    if isinstance(obj, pa.Array):
+        return obj
+    if isinstance(obj, pa.ChunkedArray):
+        return obj.combine_chunks()
+    obj = as_arrow(obj, argument)
+    if isinstance(obj, pa.Array | pa.ChunkedArray):
+        return to_pyarrow(obj, argument)
+    try:
+        if hasattr(obj, "__arrow_c_array__"):
+            return pa.array(obj)
+        return pa.chunked_array(obj).combine_chunks()
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as e:
+        msg = f"`{argument}`: cannot read {type(obj).__name__} as an Arrow array: {e}"
         raise UnsupportedTypeError(msg) from e
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "exact_match",
     "multiple_choice_grade",
     "token_edit_distance",
+    "token_f1",
 ]
 
 __version__: Final[str]
@@ -55,6 +56,16 @@ def exact_match(
     ignore_numbers: bool = False,
     regexes_to_ignore: list[str] = ...,
     punctuation: Literal["ascii", "unicode"] = "ascii",
+    workers: int = ...,  # -1: all cores
+    on_error: _OnError = "raise",
+) -> ArrowArrayExportable: ...
+def token_f1(
+    predictions: _Column,
+    references: _Column,
+    *,
+    ignore_case: bool = True,
+    ignore_punctuation: bool = True,
+    ignore_articles: bool = True,
     workers: int = ...,  # -1: all cores
     on_error: _OnError = "raise",
 ) -> ArrowArrayExportable: ...

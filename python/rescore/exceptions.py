@@ -13,6 +13,9 @@
   malformed JSON or CSV, a type that changes between rows); the message names file and row.
 - ``OutputConflictError`` (``ValueError``): a batch job's output directory holds results of
   other settings or files rescore did not write.
+- ``PluginError`` (``InvalidInputError``): a metric plugin that cannot load, clashes with
+  another metric's name, raises on a row (``row`` says which) or returns the wrong number or
+  type of values; the message names the metric and where it comes from.
 - ``TokenizerError`` (``InvalidOptionError``): a tokenizer that cannot be loaded (a missing
   ``tokenizer.json``: rescore never downloads one, or the ``tokenizers`` package is absent).
 """
@@ -64,6 +67,21 @@ class OutputConflictError(ValueError):
     """An output directory holding results of other settings, or files rescore did not write."""
 
 
+class PluginError(InvalidInputError):
+    """A metric plugin's failure; ``row`` is the row it raised on, when it raised on one."""
+
+    def __init__(self, message: str, *, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_plugin_error, (str(self), self.row))
+
+
+def _plugin_error(message: str, row: int | None) -> PluginError:
+    return PluginError(message, row=row)
+
+
 class TokenizerError(InvalidOptionError):
     """A tokenizer that cannot be loaded (missing file, or the optional package is absent)."""
 
@@ -75,6 +93,7 @@ __all__ = [
     "LengthMismatchError",
     "MissingColumnError",
     "OutputConflictError",
+    "PluginError",
     "TokenizerError",
     "UnknownMetricError",
     "UnscorableRowError",

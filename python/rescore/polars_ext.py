@@ -7,10 +7,13 @@
 >>> out["token_edit_distance"].to_list()
 [1, 0]
 
-Each method packs the two columns in a struct and hands Arrow batches to the same Rust kernels
-(``map_batches``, elementwise), so it works in ``LazyFrame.collect(engine="streaming")`` too.
-It is not a compiled Polars plugin on purpose: a plugin's ABI ties the wheel to one polars
-release. The result column is named after the metric; ``.alias()`` renames it.
+Every metric of the registry is a method (plugins included): ``pl.col(a).rescore.<metric>(b,
+**options)``, or ``pl.col(a).rescore.metric("name", b, **options)``. Each packs the two columns
+in a struct and hands Arrow batches to the metric's function (``map_batches``, elementwise), so
+it works in ``LazyFrame.collect(engine="streaming")`` too; the return dtype comes from the
+entry's output type. It is not a compiled Polars plugin on purpose: a plugin's ABI ties the
+wheel to one polars release. The result column is named after the metric; ``.alias()``
+renames it.
 """
 
 from __future__ import annotations
@@ -19,35 +22,38 @@ from collections.abc import Callable
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
-from rescore import metrics
+from rescore._arrow import to_pyarrow
+from rescore.registry import RUNTIME_KEYWORDS, get_metric
 
-_P, _R = "__rescore_predictions", "__rescore_references"
+_A, _B = "__rescore_a", "__rescore_b"
 
 
 def _expr(x: pl.Expr | str) -> pl.Expr:
     return pl.col(x) if isinstance(x, str) else x
 
 
-def _pairwise(
-    left: pl.Expr,
-    right: pl.Expr | str,
-    fn: Callable[..., Any],
-    name: str,
-    dtype: pl.DataType,
-    **options: Any,
-) -> pl.Expr:
+def _polars_dtype(arrow_type: pa.DataType) -> pl.DataType:
+    return pl.from_arrow(pa.array([], arrow_type)).dtype  # type: ignore[union-attr]
+
+
+def metric_expr(name: str, left: pl.Expr, right: pl.Expr | str, **options: Any) -> pl.Expr:
+    """The expression computing metric ``name`` of ``left`` against ``right``."""
+    entry = get_metric(name)
+    runtime = {k: options.pop(k) for k in RUNTIME_KEYWORDS if k in options}  # workers, on_error
+    checked = entry.check_options(options)
+    dtype = _polars_dtype(entry.arrow_type(checked))
+    function = entry.function
+
     def batch(s: pl.Series) -> pl.Series:
-        out = fn(s.struct.field(_P), s.struct.field(_R), **options)
-        assert isinstance(out, pl.Series)  # polars in gives polars out
-        return out
+        out = function(s.struct.field(_A), s.struct.field(_B), **runtime, **checked)
+        if isinstance(out, pl.Series):  # the kernels answer polars in kind
+            return out.alias(name)
+        return pl.Series(name, to_pyarrow(out, name))
 
-    packed = pl.struct(left.alias(_P), _expr(right).alias(_R))
+    packed = pl.struct(left.alias(_A), _expr(right).alias(_B))
     return packed.map_batches(batch, return_dtype=dtype, is_elementwise=True).alias(name)
-
-
-def _distance_dtype(normalize: str | None) -> pl.DataType:
-    return pl.UInt32() if normalize is None else pl.Float64()
 
 
 @pl.api.register_expr_namespace("rescore")
@@ -57,29 +63,23 @@ class RescoreExpr:
     def __init__(self, expr: pl.Expr) -> None:
         self._expr = expr
 
-    def token_edit_distance(self, references: pl.Expr | str, **options: Any) -> pl.Expr:
-        """:func:`rescore.token_edit_distance` of this column against ``references``."""
-        dtype = _distance_dtype(options.get("normalize"))
-        fn = metrics.token_edit_distance
-        return _pairwise(self._expr, references, fn, "token_edit_distance", dtype, **options)
+    def metric(self, name: str, other: pl.Expr | str, **options: Any) -> pl.Expr:
+        """Metric ``name`` of this column against ``other`` (references, or labels)."""
+        return metric_expr(name, self._expr, other, **options)
 
-    def char_edit_distance(self, references: pl.Expr | str, **options: Any) -> pl.Expr:
-        """:func:`rescore.char_edit_distance` of this column against ``references``."""
-        dtype = _distance_dtype(options.get("normalize"))
-        fn = metrics.char_edit_distance
-        return _pairwise(self._expr, references, fn, "char_edit_distance", dtype, **options)
+    def __getattr__(self, name: str) -> Callable[..., pl.Expr]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        get_metric(name)  # an unknown name fails here, listing the known ones
 
-    def exact_match(self, references: pl.Expr | str, **options: Any) -> pl.Expr:
-        """:func:`rescore.exact_match` of this column against ``references``."""
-        fn = metrics.exact_match
-        return _pairwise(self._expr, references, fn, "exact_match", pl.Boolean(), **options)
+        def method(other: pl.Expr | str, **options: Any) -> pl.Expr:
+            return metric_expr(name, self._expr, other, **options)
 
-    def brier_score(self, labels: pl.Expr | str, **options: Any) -> pl.Expr:
-        """:func:`rescore.brier_score` of this probability column against ``labels``."""
-        fn = metrics.brier_score
-        return _pairwise(self._expr, labels, fn, "brier_score", pl.Float64(), **options)
+        method.__name__ = name
+        method.__doc__ = f"Metric {name!r} of this column against ``other``."
+        return method
 
-    def multiple_choice_grade(self, labels: pl.Expr | str, **options: Any) -> pl.Expr:
-        """:func:`rescore.multiple_choice_grade` of this score column against ``labels``."""
-        fn = metrics.multiple_choice_grade
-        return _pairwise(self._expr, labels, fn, "multiple_choice_grade", pl.Float64(), **options)
+    def __dir__(self) -> list[str]:
+        from rescore.registry import METRICS
+
+        return [*super().__dir__(), *METRICS]

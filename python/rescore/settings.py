@@ -44,6 +44,8 @@ class SettingInfo:
     cli: bool = True
     """False: a Python-only setting (no flag)."""
     show_default: bool = True
+    flag: str | None = None
+    """The flag, when not ``--`` + the name with dashes (e.g. ``--option`` for ``options``)."""
 
 
 def setting(
@@ -58,9 +60,14 @@ def setting(
     cli_type: Any = None,
     cli: bool = True,
     show_default: bool = True,
+    flag: str | None = None,
 ) -> Any:
     """A settings field: its default and its one-line doc (shown by ``--help``)."""
-    info = SettingInfo(doc, short, metavar, envvar, bounds, parse, cli_type, cli, show_default)
+    info = SettingInfo(
+        doc, short, metavar, envvar, bounds, parse, cli_type, cli, show_default, flag
+    )
+    if default.__class__.__hash__ is None:  # a mapping: each instance gets its own copy
+        return dataclasses.field(default_factory=lambda: default, metadata={"setting": info})
     return dataclasses.field(default=default, metadata={"setting": info})
 
 
@@ -101,6 +108,8 @@ def _click_type(annotation: Any, bounds: tuple[float | None, float | None]) -> t
         return _click_type(item, bounds)[0], True
     if origin is Literal:
         return click.Choice([str(v) for v in typing.get_args(base)]), False
+    if isinstance(origin, type) and issubclass(origin, Mapping):  # repeated KEY=VALUE items, parsed
+        return str, True
     if base is Path:
         return click.Path(path_type=Path), False
     lo, hi = bounds
@@ -117,6 +126,12 @@ def _click_type(annotation: Any, bounds: tuple[float | None, float | None]) -> t
     return str, False
 
 
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
+
+
 def click_options(cls: type[Any]) -> Callable[[F], F]:
     """A decorator adding one click option per command-line setting of ``cls``.
 
@@ -129,28 +144,29 @@ def click_options(cls: type[Any]) -> Callable[[F], F]:
     def decorate(command: F) -> F:
         for field in reversed(fields):
             meta = info(field)
+            default = _default(field)
             annotation = hints[field.name]
             base, _ = _base(annotation)
-            names = [flag_name(field.name)] + ([meta.short] if meta.short else [])
+            names = [meta.flag or flag_name(field.name)] + ([meta.short] if meta.short else [])
             kwargs: dict[str, Any] = {"help": meta.doc, "envvar": meta.envvar}
             if meta.metavar:
                 kwargs["metavar"] = meta.metavar
             if base is bool:
                 negative = "--no-" + field.name.replace("_", "-")
                 names[0] = f"{names[0]}/{negative}"
-                kwargs.update(default=field.default, show_default=meta.show_default)
+                kwargs.update(default=default, show_default=meta.show_default)
             else:
                 click_type, repeatable = _click_type(annotation, meta.bounds)
                 if meta.cli_type is not None:
                     click_type = meta.cli_type
                 if repeatable:
                     kwargs.update(multiple=True, type=click_type, default=())
-                    if field.default:
-                        kwargs["help"] += f"  [default: {','.join(map(str, field.default))}]"
+                    if default and meta.show_default:
+                        kwargs["help"] += f"  [default: {','.join(map(str, default))}]"
                 else:
                     kwargs.update(type=click_type, default=None)
-                    if meta.show_default and field.default is not None:
-                        kwargs["help"] += f"  [default: {field.default}]"
+                    if meta.show_default and default is not None:
+                        kwargs["help"] += f"  [default: {default}]"
             command = click.option(*names, field.name, **kwargs)(command)
         return command
 
@@ -167,6 +183,8 @@ def _coerce(cls: type[Any], name: str, value: Any) -> Any:
         return None
     if typing.get_origin(base) is tuple and isinstance(value, str | list | tuple):
         value = _split_commas([value] if isinstance(value, str) else value)
+    if isinstance(value, Mapping) or (isinstance(base, type) and isinstance(value, base)):
+        return value  # already in the field's form (a keyword from Python)
     if meta.parse is not None:
         value = meta.parse(value)
     elif base is Path and isinstance(value, str):
@@ -217,16 +235,10 @@ def to_dict(settings: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
 
 
-def describe(cls: type[Any]) -> list[tuple[str, str, Any]]:
-    """(name, doc, default) of every setting, for documentation."""
-    return [(f.name, info(f).doc, f.default) for f in dataclasses.fields(cls)]
-
-
 __all__ = [
     "SettingInfo",
     "build",
     "click_options",
-    "describe",
     "flag_name",
     "from_cli",
     "info",

@@ -2,14 +2,13 @@
 //! (or words) and over Unicode scalar values, optionally normalised, with the best (smallest)
 //! value over several references when a row has a list of them.
 
-use std::ops::Range;
-
 use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef};
 
 use super::levenshtein::{levenshtein, Scratch};
-use super::{over_aligned_chunks, primitive_array, RowScores};
-use crate::columns::{References, Sequences};
+use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
+use super::{primitive_array, RowScores};
+use crate::columns::Sequences;
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_blocks, Blocks, OnError, Workers};
 use crate::text::python_split;
@@ -78,10 +77,6 @@ pub struct EditDistanceOptions {
     pub on_error: OnError,
 }
 
-const EXPECTED: &str = "strings (utf8, large_utf8, utf8_view) or lists of integer token ids";
-const EXPECTED_REFS: &str =
-    "the same kind as predictions, or a list of acceptable references of that kind per row";
-
 /// Levenshtein distance between token-id sequences (list<int>), or between the tokens of strings
 /// split by `options.tokenizer`. See [`Normalize`] for the scaling.
 pub fn token_edit_distance(
@@ -108,7 +103,9 @@ pub fn char_edit_distance(
                         Some(Sequences::Text(_))
                     )
                 });
-            if !(is_text || (argument == "references" && is_text_list)) {
+            // an all-null column (pyarrow `null`) scores as nulls, as in the token distance
+            let is_null = chunk.data_type() == &arrow_schema::DataType::Null;
+            if !(is_text || is_null || (argument == "references" && is_text_list)) {
                 return Err(RescoreError::UnsupportedType {
                     argument,
                     dtype: chunk.data_type().to_string(),
@@ -135,36 +132,28 @@ fn edit_distance(
 ) -> RescoreResult<ArrayRef> {
     match options.normalize {
         Normalize::None => {
-            let scores = over_aligned_chunks(
-                ("predictions", predictions),
-                ("references", references),
-                |p, r| score_piece(p, r, options, |d, _, _| d as u32),
-            )?;
+            let scores = over_sequence_pairs(predictions, references, |pairs| {
+                score_piece(pairs, options, |d, _, _| d as u32)
+            })?;
             Ok(primitive_array::<UInt32Type>(scores))
         }
         Normalize::Max => {
-            let scores = over_aligned_chunks(
-                ("predictions", predictions),
-                ("references", references),
-                |p, r| {
-                    score_piece(p, r, options, |d, lp, lr| {
-                        let longer = lp.max(lr);
-                        if longer == 0 {
-                            0.0
-                        } else {
-                            d as f64 / longer as f64
-                        }
-                    })
-                },
-            )?;
+            let scores = over_sequence_pairs(predictions, references, |pairs| {
+                score_piece(pairs, options, |d, lp, lr| {
+                    let longer = lp.max(lr);
+                    if longer == 0 {
+                        0.0
+                    } else {
+                        d as f64 / longer as f64
+                    }
+                })
+            })?;
             Ok(primitive_array::<Float64Type>(scores))
         }
         Normalize::Reference => {
-            let scores = over_aligned_chunks(
-                ("predictions", predictions),
-                ("references", references),
-                |p, r| score_piece(p, r, options, |d, _, lr| d as f64 / lr.max(1) as f64),
-            )?;
+            let scores = over_sequence_pairs(predictions, references, |pairs| {
+                score_piece(pairs, options, |d, _, lr| d as f64 / lr.max(1) as f64)
+            })?;
             Ok(primitive_array::<Float64Type>(scores))
         }
     }
@@ -182,75 +171,59 @@ struct RowScratch<'a> {
     bytes_lev: Scratch<u8>,
 }
 
-/// Distance, prediction length and reference length for one (prediction, reference) pair.
+/// Distance, prediction length and reference length between prediction `row` and the reference
+/// at `position`.
 fn distance<'a>(
-    preds: &Sequences<'a>,
-    p: usize,
-    refs: &Sequences<'a>,
-    r: usize,
+    columns: &PairColumns<'a>,
+    row: usize,
+    position: usize,
     tokenizer: Tokenizer,
     s: &mut RowScratch<'a>,
 ) -> RescoreResult<(usize, usize, usize)> {
-    match (preds, refs) {
-        (Sequences::Tokens(pl, pv), Sequences::Tokens(rl, rv)) => {
-            let read = |list: &crate::columns::ListColumn<'_>,
-                        values: &crate::columns::IntValues<'_>,
-                        row: usize,
-                        argument: &'static str,
-                        out: &mut Vec<i64>| {
-                out.clear();
-                if let Some(position) = list.first_null_in(row) {
-                    return Err(RescoreError::NullElement {
-                        argument,
-                        row,
-                        position,
-                    });
-                }
-                values.extend_into(list.range(row), out).map_err(|value| {
-                    RescoreError::TokenOutOfRange {
-                        argument,
-                        row,
-                        value,
-                    }
-                })
-            };
-            read(pl, pv, p, "predictions", &mut s.ids.0)?;
-            read(rl, rv, r, "references", &mut s.ids.1)?;
+    match columns {
+        PairColumns::Tokens {
+            predictions,
+            references,
+        } => {
+            predictions.read(row, row, &mut s.ids.0)?;
+            references.read(position, row, &mut s.ids.1)?;
             let d = levenshtein(&s.ids.0, &s.ids.1, &mut s.ids_lev);
             Ok((d, s.ids.0.len(), s.ids.1.len()))
         }
-        (Sequences::Text(ps), Sequences::Text(rs)) => match tokenizer {
-            Tokenizer::Whitespace => {
-                s.words.0.clear();
-                s.words.0.extend(python_split(ps.value(p)));
-                s.words.1.clear();
-                s.words.1.extend(python_split(rs.value(r)));
-                let d = levenshtein(&s.words.0, &s.words.1, &mut s.words_lev);
-                Ok((d, s.words.0.len(), s.words.1.len()))
-            }
-            Tokenizer::Characters => {
-                let (a, b) = (ps.value(p), rs.value(r));
-                if a.is_ascii() && b.is_ascii() {
-                    // One char per byte: skip UTF-8 decoding (most generations are ASCII).
-                    let d = levenshtein(a.as_bytes(), b.as_bytes(), &mut s.bytes_lev);
-                    return Ok((d, a.len(), b.len()));
+        PairColumns::Text {
+            predictions,
+            references,
+        } => {
+            let (a, b) = (predictions.value(row), references.value(position));
+            match tokenizer {
+                Tokenizer::Whitespace => {
+                    s.words.0.clear();
+                    s.words.0.extend(python_split(a));
+                    s.words.1.clear();
+                    s.words.1.extend(python_split(b));
+                    let d = levenshtein(&s.words.0, &s.words.1, &mut s.words_lev);
+                    Ok((d, s.words.0.len(), s.words.1.len()))
                 }
-                s.chars.0.clear();
-                s.chars.0.extend(a.chars());
-                s.chars.1.clear();
-                s.chars.1.extend(b.chars());
-                let d = levenshtein(&s.chars.0, &s.chars.1, &mut s.chars_lev);
-                Ok((d, s.chars.0.len(), s.chars.1.len()))
+                Tokenizer::Characters => {
+                    if a.is_ascii() && b.is_ascii() {
+                        // One char per byte: skip UTF-8 decoding (most generations are ASCII).
+                        let d = levenshtein(a.as_bytes(), b.as_bytes(), &mut s.bytes_lev);
+                        return Ok((d, a.len(), b.len()));
+                    }
+                    s.chars.0.clear();
+                    s.chars.0.extend(a.chars());
+                    s.chars.1.clear();
+                    s.chars.1.extend(b.chars());
+                    let d = levenshtein(&s.chars.0, &s.chars.1, &mut s.chars_lev);
+                    Ok((d, s.chars.0.len(), s.chars.1.len()))
+                }
             }
-        },
-        // References::try_new only pairs sequences of the same kind.
-        _ => unreachable!("predictions and references of different kinds"),
+        }
     }
 }
 
 fn score_piece<T, F>(
-    predictions: &dyn Array,
-    references: &dyn Array,
+    pairs: &SequencePairs<'_>,
     options: EditDistanceOptions,
     scale: F,
 ) -> RescoreResult<RowScores<T>>
@@ -258,42 +231,20 @@ where
     T: Copy + Default + Send + PartialOrd,
     F: Fn(usize, usize, usize) -> T + Sync,
 {
-    let preds = Sequences::try_new(predictions).ok_or_else(|| RescoreError::UnsupportedType {
-        argument: "predictions",
-        dtype: predictions.data_type().to_string(),
-        expected: EXPECTED,
-    })?;
-    let refs =
-        References::try_new(references, &preds).ok_or_else(|| RescoreError::UnsupportedType {
-            argument: "references",
-            dtype: references.data_type().to_string(),
-            expected: if matches!(preds, Sequences::Text(_)) {
-                "strings or a list of strings per row, like predictions"
-            } else {
-                EXPECTED_REFS
-            },
-        })?;
-    let inner = *refs.inner();
-    let n = predictions.len();
+    let n = pairs.len();
+    let columns = pairs.columns();
     map_blocks(
         n,
-        Blocks::for_sequences(n, preds.total_len() + inner.total_len()),
+        Blocks::for_sequences(n, pairs.total_len()),
         options.workers,
         options.on_error,
         |s: &mut RowScratch<'_>, row| {
-            if preds.is_null(row) {
-                return Ok(None);
-            }
-            let Some(positions): Option<Range<usize>> = refs.positions(row) else {
+            let Some(references) = pairs.references(row) else {
                 return Ok(None);
             };
             let mut best: Option<T> = None;
-            for r in positions {
-                if inner.is_null(r) {
-                    continue;
-                }
-                let (d, lp, lr) = distance(&preds, row, &inner, r, options.tokenizer, s)
-                    .map_err(|e| fix_reference_row(e, row))?;
+            for r in references {
+                let (d, lp, lr) = distance(&columns, row, r, options.tokenizer, s)?;
                 let value = scale(d, lp, lr);
                 if best.is_none_or(|b| value < b) {
                     best = Some(value);
@@ -302,31 +253,6 @@ where
             Ok(best)
         },
     )
-}
-
-/// Errors about a reference name the prediction row, not the position in a flattened list.
-fn fix_reference_row(e: RescoreError, row: usize) -> RescoreError {
-    match e {
-        RescoreError::NullElement {
-            argument: "references",
-            position,
-            ..
-        } => RescoreError::NullElement {
-            argument: "references",
-            row,
-            position,
-        },
-        RescoreError::TokenOutOfRange {
-            argument: "references",
-            value,
-            ..
-        } => RescoreError::TokenOutOfRange {
-            argument: "references",
-            row,
-            value,
-        },
-        other => other,
-    }
 }
 
 #[cfg(test)]

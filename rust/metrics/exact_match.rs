@@ -4,11 +4,12 @@
 
 use std::borrow::Cow;
 
-use arrow_array::{Array, ArrayRef};
+use arrow_array::ArrayRef;
 use regex::Regex;
 
-use super::{boolean_array, over_aligned_chunks, RowScores};
-use crate::columns::{IntValues, ListColumn, References, Sequences, StrColumn};
+use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
+use super::{boolean_array, RowScores};
+use crate::columns::StrColumn;
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
 use crate::text::python_strip;
@@ -161,38 +162,28 @@ pub fn exact_match(
     options: &ExactMatchOptions,
 ) -> RescoreResult<ArrayRef> {
     let normalizer = Normalizer::new(options)?;
-    let scores = over_aligned_chunks(
-        ("predictions", predictions),
-        ("references", references),
-        |p, r| score_piece(p, r, &normalizer),
-    )?;
+    let scores = over_sequence_pairs(predictions, references, |pairs| {
+        score_piece(pairs, &normalizer)
+    })?;
     Ok(boolean_array(scores))
 }
 
 fn score_piece(
-    predictions: &dyn Array,
-    references: &dyn Array,
+    pairs: &SequencePairs<'_>,
     normalizer: &Normalizer,
 ) -> RescoreResult<RowScores<bool>> {
-    let preds = Sequences::try_new(predictions).ok_or_else(|| RescoreError::UnsupportedType {
-        argument: "predictions",
-        dtype: predictions.data_type().to_string(),
-        expected: "strings (utf8, large_utf8, utf8_view) or lists of integer token ids",
-    })?;
-    let refs = References::try_new(references, &preds).ok_or_else(|| RescoreError::UnsupportedType {
-        argument: "references",
-        dtype: references.data_type().to_string(),
-        expected: "the same kind as predictions, or a list of acceptable references of that kind per row",
-    })?;
-    let inner = *refs.inner();
-    match (preds, inner) {
-        (Sequences::Text(p), Sequences::Text(r)) => map_rows(
-            predictions.len(),
-            normalizer.options.workers,
-            normalizer.options.on_error,
-            |(): &mut (), row| Ok(text_row(p, &refs, r, row, normalizer)),
-        ),
-        (Sequences::Tokens(pl, pv), Sequences::Tokens(rl, rv)) => {
+    let (workers, on_error) = (normalizer.options.workers, normalizer.options.on_error);
+    match pairs.columns() {
+        PairColumns::Text {
+            predictions,
+            references,
+        } => map_rows(pairs.len(), workers, on_error, |(): &mut (), row| {
+            Ok(text_row(pairs, predictions, references, row, normalizer))
+        }),
+        PairColumns::Tokens {
+            predictions,
+            references,
+        } => {
             if !normalizer.is_identity() {
                 return Err(RescoreError::InvalidOption {
                     option: "normalisation",
@@ -200,84 +191,46 @@ fn score_piece(
                 });
             }
             map_rows(
-                predictions.len(),
-                normalizer.options.workers,
-                normalizer.options.on_error,
-                |s: &mut (Vec<i64>, Vec<i64>), row| tokens_row(((pl, pv), (rl, rv)), &refs, row, s),
+                pairs.len(),
+                workers,
+                on_error,
+                |(pred, reference): &mut (Vec<i64>, Vec<i64>), row| {
+                    let Some(positions) = pairs.references(row) else {
+                        return Ok(None);
+                    };
+                    predictions.read(row, row, pred)?;
+                    let mut any_reference = false;
+                    for j in positions {
+                        any_reference = true;
+                        references.read(j, row, reference)?;
+                        if pred == reference {
+                            return Ok(Some(true));
+                        }
+                    }
+                    Ok(any_reference.then_some(false))
+                },
             )
         }
-        // References::try_new only pairs sequences of the same kind.
-        _ => unreachable!("predictions and references of different kinds"),
     }
 }
 
 fn text_row(
-    p: StrColumn<'_>,
-    refs: &References<'_>,
-    r: StrColumn<'_>,
+    pairs: &SequencePairs<'_>,
+    predictions: StrColumn<'_>,
+    references: StrColumn<'_>,
     row: usize,
     n: &Normalizer,
 ) -> Option<bool> {
-    if p.is_null(row) {
-        return None;
-    }
-    let positions = refs.positions(row)?;
-    let pred = n.apply(p.value(row));
+    let positions = pairs.references(row)?;
+    let pred = n.apply(predictions.value(row));
     let mut any_reference = false;
     for j in positions {
-        if r.is_null(j) {
-            continue;
-        }
         any_reference = true;
-        if n.apply(r.value(j)) == pred {
+        if n.apply(references.value(j)) == pred {
             return Some(true);
         }
     }
     any_reference.then_some(false)
-}
-
-type TokenColumns<'a> = (
-    (ListColumn<'a>, IntValues<'a>),
-    (ListColumn<'a>, IntValues<'a>),
-);
-
-fn tokens_row(
-    ((pl, pv), (rl, rv)): TokenColumns<'_>,
-    refs: &References<'_>,
-    row: usize,
-    (pred, reference): &mut (Vec<i64>, Vec<i64>),
-) -> RescoreResult<Option<bool>> {
-    if pl.is_null(row) {
-        return Ok(None);
-    }
-    let Some(positions) = refs.positions(row) else {
-        return Ok(None);
-    };
-    pred.clear();
-    pv.extend_into(pl.range(row), pred)
-        .map_err(|value| RescoreError::TokenOutOfRange {
-            argument: "predictions",
-            row,
-            value,
-        })?;
-    let mut any_reference = false;
-    for j in positions {
-        if rl.is_null(j) {
-            continue;
-        }
-        any_reference = true;
-        reference.clear();
-        rv.extend_into(rl.range(j), reference)
-            .map_err(|value| RescoreError::TokenOutOfRange {
-                argument: "references",
-                row,
-                value,
-            })?;
-        if pred == reference {
-            return Ok(Some(true));
-        }
-    }
-    Ok(any_reference.then_some(false))
 }
 
 #[cfg(test)]
@@ -345,6 +298,48 @@ mod tests {
         assert_eq!(
             run(&["«oui»", "a$b"], &["oui", "ab"], &uni),
             vec![true, true]
+        );
+    }
+
+    #[test]
+    fn token_lists_nulls_and_several_references() {
+        use arrow_array::builder::{Int64Builder, ListBuilder};
+        let ids = |rows: &[Option<&[Option<i64>]>]| -> ArrayRef {
+            let mut b = ListBuilder::new(Int64Builder::new());
+            for row in rows {
+                match row {
+                    Some(r) => b.append_value(r.iter().copied()),
+                    None => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        };
+        let p = ids(&[Some(&[Some(1), Some(2)]), None, Some(&[])]);
+        let r = ids(&[
+            Some(&[Some(1), Some(2)]),
+            Some(&[Some(1)]),
+            Some(&[Some(3)]),
+        ]);
+        // Chunks cut differently on each side, one of them sliced at a non-zero offset.
+        let out = exact_match(
+            &[p.slice(0, 1), p.slice(1, 2)],
+            &[r.slice(0, 2), r.slice(2, 1)],
+            &ExactMatchOptions::default(),
+        )
+        .unwrap();
+        let v: Vec<Option<bool>> = out.as_boolean().iter().collect();
+        assert_eq!(v, vec![Some(true), None, Some(false)]);
+        // A null id is an error naming the row (it used to compare as whatever the buffer held).
+        let bad = ids(&[Some(&[Some(1)]), Some(&[Some(1), None])]);
+        let zero = ids(&[Some(&[Some(1)]), Some(&[Some(1), Some(0)])]);
+        let e = exact_match(&[bad], &[zero], &ExactMatchOptions::default()).unwrap_err();
+        assert_eq!(
+            e,
+            RescoreError::NullElement {
+                argument: "predictions",
+                row: 1,
+                position: 1
+            }
         );
     }
 

@@ -7,6 +7,8 @@ pub mod edit_distance;
 pub mod exact_match;
 pub mod levenshtein;
 pub mod multiple_choice_grade;
+mod pairs;
+pub mod token_f1;
 
 use std::sync::Arc;
 

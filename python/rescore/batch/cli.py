@@ -1,4 +1,8 @@
-"""``rescore score``: the batch job on the command line (a thin layer over :func:`score`)."""
+"""``rescore score``: the batch job on the command line (a thin layer over :func:`score`).
+
+Its flags are generated from :class:`~rescore.batch.settings.ScoreSettings`, and the list of
+metrics with their ``--option`` names from the registry entries.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,16 @@ from typing import Any
 import click
 from rich.console import Console
 
-from rescore.batch.job import DEFAULT_BATCH_ROWS, ENGINES, score
+from rescore.batch.job import score
 from rescore.batch.progress import print_summary
-from rescore.batch.readers import FORMATS
-from rescore.batch.spec import DEFAULT_COLUMNS, ON_ERROR_MODES, parse_options
-from rescore.catalogue import METRICS
+from rescore.batch.settings import ScoreSettings
+from rescore.batch.spec import parse_options
+from rescore.exceptions import InvalidOptionError
+from rescore.registry import METRICS, Metric, builtin_metrics
+from rescore.registry.entry import TOKENIZER_OPTION
+from rescore.settings import click_options, from_cli
 
-
-def _csv_list(value: str | None) -> list[str]:
-    return [] if not value else [v.strip() for v in value.split(",") if v.strip()]
-
-
-def _defaults(role: str) -> str:
-    return ", ".join(DEFAULT_COLUMNS[role])  # type: ignore[index]
-
-
-_EPILOG = """
+_EXAMPLES = """
 \b
 Examples:
   rescore score generations.parquet --out scores --metrics exact_match,token_edit_distance
@@ -34,18 +32,65 @@ Examples:
   rescore score gens.csv --out scores --metrics token_edit_distance \\
       --tokenizer ./pythia-160m/tokenizer.json --option token_edit_distance.normalize=max
   rescore score /shared/gens/ --out /shared/scores --engine ray --ray-address auto
+"""
 
-\b
-Metrics and their --option names:
-""" + "\n".join(
-    f"  {m.name}: {', '.join(o for o in m.options if o != 'tokenizer') or '-'}"
-    for m in METRICS.values()
-)
+
+def _metric_help(entry: Metric) -> str:
+    where = "" if entry.builtin else f" [{entry.source}]"
+    default = ", default set" if entry.default else ""
+    lines = [f"  {entry.name} ({entry.direction} is better, {entry.inputs}{default}){where}"]
+    lines += [f"      {o.describe()}" for o in entry.options if not _job_owned(entry, o.name)]
+    return "\n".join(lines)
+
+
+def _job_owned(entry: Metric, option: str) -> bool:
+    return entry.tokenizes and option == TOKENIZER_OPTION
+
+
+def _epilog() -> str:
+    return (
+        _EXAMPLES
+        + "\n\b\nMetrics and their --option METRIC.NAME=VALUE (default shown):\n"
+        + "\n".join(_metric_help(e) for e in METRICS.values())
+    )
+
+
+def _aliases() -> dict[str, tuple[str, str]]:
+    """Deprecated flags that set a metric option: flag -> (metric, option)."""
+    return {
+        o.alias: (m.name, o.name)
+        for m in builtin_metrics().values()
+        for o in m.options
+        if o.alias is not None
+    }
+
+
+def _param_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _alias_options(command: Any) -> Any:
+    for flag, (metric, option) in _aliases().items():
+        command = click.option(
+            flag,
+            _param_name(flag),
+            default=None,
+            help=f"Deprecated: same as --option {metric}.{option}=VALUE.",
+        )(command)
+    return command
+
+
+class _ScoreCommand(click.Command):
+    """Lists the metrics (plugins included) only when help is asked for."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _epilog()
+        super().format_epilog(ctx, formatter)
 
 
 @click.command(
     "score",
-    epilog=_EPILOG,
+    cls=_ScoreCommand,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -57,164 +102,10 @@ Metrics and their --option names:
     help="Output directory: part-*.parquet files (keys + one column per metric) and "
     "_manifest.json. Re-running the same command resumes an interrupted job.",
 )
-@click.option(
-    "--metrics",
-    "-m",
-    default=None,
-    help="Comma-separated metrics from the catalogue "
-    f"({', '.join(METRICS)}). Default: every metric whose input columns exist.",
-)
-@click.option(
-    "--option",
-    "options",
-    multiple=True,
-    metavar="METRIC.NAME=VALUE",
-    help="A metric option, repeatable, e.g. exact_match.ignore_case=true, "
-    "token_edit_distance.normalize=max, brier_score.from_logprobs=false, "
-    'exact_match.regexes_to_ignore=\'["\\\\$", ","]\'. Values: true/false, none, numbers, '
-    "JSON lists, else text.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Input format. Default: from the extension (.parquet/.pq, .jsonl/.ndjson, .csv/.tsv); "
-    "lm-eval sample logs (samples_<task>_<time>.jsonl, or records with doc_id, target and "
-    "filtered_resps) are recognised by themselves.",
-)
-@click.option(
-    "--prediction-col",
-    default=None,
-    help=f"Prediction text column. Default: {_defaults('prediction')}.",
-)
-@click.option(
-    "--reference-col",
-    default=None,
-    help="Reference text column (string, or list of acceptable strings). "
-    f"Default: {_defaults('reference')}.",
-)
-@click.option(
-    "--prediction-ids-col",
-    default=None,
-    help=f"Prediction token-id column (list<int>). Default: {_defaults('prediction_ids')}.",
-)
-@click.option(
-    "--reference-ids-col",
-    default=None,
-    help=f"Reference token-id column. Default: {_defaults('reference_ids')}.",
-)
-@click.option(
-    "--choices-col",
-    default=None,
-    help="Per-choice log-likelihoods or probabilities (list<float>; in CSV a JSON list). "
-    f"Default: {_defaults('choices')}. Brier applies a softmax first when the column name "
-    "says logprob/loglik or the input is an lm-eval log (override: "
-    "--option brier_score.from_logprobs=...).",
-)
-@click.option(
-    "--label-col", default=None, help=f"Gold choice index column. Default: {_defaults('label')}."
-)
-@click.option(
-    "--keep-cols",
-    default=None,
-    help="Comma-separated extra columns to copy to the output (model, task, doc_id and, for "
-    "lm-eval, filter are always kept). For lm-eval logs: record fields, dotted for nested "
-    "ones (doc.subject), as strings.",
-)
-@click.option("--model", default=None, help="Model name for inputs without a model column.")
-@click.option("--task", default=None, help="Task name for inputs without a task column.")
-@click.option(
-    "--tokenizer",
-    default=None,
-    metavar="whitespace|characters|ids|PATH",
-    help="How token_edit_distance gets tokens: built-in whitespace or characters rules on "
-    "the text, the token-id columns (ids), or a local Hugging Face tokenizer.json (or a "
-    "directory holding one; needs `pip install 'rescore[tokenizers]'`, never downloads). "
-    "Default: ids when token-id columns exist, else whitespace.",
-)
-@click.option(
-    "--brier-convention",
-    type=click.Choice(["sum", "class_mean"]),
-    default=None,
-    help="Brier score: sum over choices (lm-eval, range [0, 2]; the default) or class_mean "
-    "(BIG-bench: divided by the number of choices).",
-)
-@click.option(
-    "--on-error",
-    type=click.Choice(ON_ERROR_MODES),
-    default="raise",
-    show_default=True,
-    help="Rows that cannot be scored (unreadable lm-eval values, probabilities not summing "
-    "to 1, a null reference next to a prediction): raise names file and row; null writes a "
-    "null score; skip drops the row. Counts go to the summary and the manifest. Rows whose "
-    "inputs are all null (no choices on a generation row) get null and are not errors.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_BATCH_ROWS,
-    show_default=True,
-    help="Rows per work unit and part file. Memory is bounded by it, not by the input size.",
-)
-@click.option(
-    "--workers",
-    type=int,
-    default=-1,
-    show_default=True,
-    help="Threads for the metric kernels (-1: all cores). Results do not depend on it.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="local",
-    show_default=True,
-    help="local: this process. ray: Ray Data tasks on a Ray cluster (pip install "
-    "'rescore[ray]'); same output, row for row, and either engine resumes the other's run. "
-    "Every node must see INPUT and --out at the same paths. With ray, --workers is threads "
-    "per task (-1: one), each task reserving that many CPUs.",
-)
-@click.option(
-    "--ray-address",
-    default=None,
-    envvar="RAY_ADDRESS",
-    metavar="ADDRESS",
-    help="With --engine ray: the cluster to join (auto: the one this node belongs to; or "
-    "head-ip:6379; env RAY_ADDRESS, which `ray job submit` sets). Default: start a local "
-    "cluster for the job.",
-)
-@click.option(
-    "--overwrite",
-    is_flag=True,
-    help="Delete an existing output's rescore files and start over (needed when the "
-    "settings or inputs differ from the run that wrote it).",
-)
+@click_options(ScoreSettings)
+@_alias_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
-def score_command(
-    inputs: tuple[Path, ...],
-    out: Path,
-    metrics: str | None,
-    options: tuple[str, ...],
-    fmt: Any,
-    prediction_col: str | None,
-    reference_col: str | None,
-    prediction_ids_col: str | None,
-    reference_ids_col: str | None,
-    choices_col: str | None,
-    label_col: str | None,
-    keep_cols: str | None,
-    model: str | None,
-    task: str | None,
-    tokenizer: str | None,
-    brier_convention: Any,
-    on_error: Any,
-    batch_size: int,
-    workers: int,
-    engine: Any,
-    ray_address: str | None,
-    overwrite: bool,
-    quiet: bool,
-) -> None:
+def score_command(inputs: tuple[Path, ...], out: Path, quiet: bool, **params: Any) -> None:
     """Score stored generations (Parquet, JSONL, CSV, lm-eval --log_samples) under metrics.
 
     INPUT... are files or directories (hive-partitioned Parquet directories, lm-eval output
@@ -223,31 +114,8 @@ def score_command(
     A progress bar shows on a terminal. Exit status 1 on bad input, naming file and row.
     """
     try:
-        result = score(
-            list(inputs),
-            out,
-            metrics=_csv_list(metrics) or None,
-            options=parse_options(options),
-            format=fmt,
-            prediction_col=prediction_col,
-            reference_col=reference_col,
-            prediction_ids_col=prediction_ids_col,
-            reference_ids_col=reference_ids_col,
-            choices_col=choices_col,
-            label_col=label_col,
-            keep_cols=_csv_list(keep_cols),
-            model=model,
-            task=task,
-            tokenizer=tokenizer,
-            brier_convention=brier_convention,
-            on_error=on_error,
-            batch_size=batch_size,
-            workers=workers,
-            overwrite=overwrite,
-            progress=not quiet,
-            engine=engine,
-            ray_address=ray_address,
-        )
+        settings = from_cli(ScoreSettings, _with_aliases(params))
+        result = score(list(inputs), out, settings, progress=not quiet)
     except (ValueError, TypeError, FileNotFoundError) as e:
         err = Console(stderr=True, soft_wrap=True)
         err.print(f"error: {type(e).__name__}: {e}", style="red", markup=False, highlight=False)
@@ -263,6 +131,23 @@ def score_command(
             f"scores in {result.out}",
             highlight=False,
         )
+
+
+def _with_aliases(params: dict[str, Any]) -> dict[str, Any]:
+    """Fold deprecated option flags (``--brier-convention X``) into ``--option``."""
+    params = dict(params)
+    options = parse_options(params.pop("options", ()) or ())
+    for flag, (metric, option) in _aliases().items():
+        value = params.pop(_param_name(flag), None)
+        if value is None:
+            continue
+        given = options.get(metric, {}).get(option, value)
+        if given != value:
+            msg = f"{flag} {value} contradicts --option {metric}.{option}={given}"
+            raise InvalidOptionError(msg)
+        options.setdefault(metric, {})[option] = value
+    params["options"] = options
+    return params
 
 
 __all__ = ["score_command"]

@@ -1,39 +1,40 @@
-"""``rescore.score``: the batch job, reading inputs, scoring units, writing a resumable output."""
+"""``rescore.score``: the batch job, reading inputs, scoring units, writing a resumable output.
+
+The job runs in four steps: :func:`_plan_inputs` finds the files and their schemas,
+:func:`_resolve_spec` turns the settings into a :class:`ScoreSpec` (columns, metrics with
+checked options, tokenizer) before any work, :func:`_open_output` opens (or resumes) the output
+directory, and an engine scores the units; :func:`_finish` writes the totals and summary.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rescore import _rescore
 from rescore.batch import lm_eval
 from rescore.batch.progress import RowProgress, summarise
 from rescore.batch.readers import (
-    Format,
     InputFile,
     count_rows,
     discover,
-    iter_units,
     normalize_type,
     peek_schema,
 )
-from rescore.batch.score_table import run_metric, score_table_with_errors
+from rescore.batch.settings import ScoreSettings
 from rescore.batch.spec import (
     KEY_COLUMNS,
-    ON_ERROR_MODES,
     ROLE_TYPES,
     ROLES,
     ColumnMap,
     MetricSpec,
-    OnErrorMode,
     Role,
     ScoreSpec,
     TokenizerSpec,
@@ -44,16 +45,12 @@ from rescore.batch.spec import (
     resolve_columns,
 )
 from rescore.batch.tokenize import resolve_tokenizer
+from rescore.batch.units import InputPlan, UnitJob, run_local
 from rescore.batch.writer import OutputDir
-from rescore.catalogue import get_metric
-from rescore.exceptions import (
-    InvalidOptionError,
-    MissingColumnError,
-    UnscorableRowError,
-)
-
-DEFAULT_BATCH_ROWS = 65_536
-"""Rows per work unit (and per part file): memory grows with it, never with the input size."""
+from rescore.exceptions import MissingColumnError
+from rescore.registry import InputContext, get_metric
+from rescore.registry.entry import TOKENIZER_OPTION
+from rescore.settings import build, to_dict
 
 
 @dataclass(frozen=True)
@@ -88,54 +85,23 @@ class ScoreResult:
 def _metric_specs(
     names: Sequence[str],
     options: Mapping[str, Mapping[str, Any]],
-    brier_convention: str | None,
-    choices_col: str | None,
-    lm_eval_input: bool,
+    context: InputContext,
 ) -> tuple[MetricSpec, ...]:
+    """Each metric with its options: checked by name and type, then inferred from the input
+    where the user gave none (the entry says which and how)."""
     for metric, opts in options.items():
-        known = get_metric(metric).options
-        for name in opts:
-            if name not in known:
-                allowed = ", ".join(known) or "none"
-                msg = f"{metric} has no option {name!r}; its options: {allowed}"
-                raise InvalidOptionError(msg)
+        get_metric(metric).check_options(opts)
     specs = []
     for name in dict.fromkeys(names):
-        get_metric(name)
-        opts = dict(options.get(name, {}))
-        opts.pop("tokenizer", None)
-        if name == "brier_score":
-            if brier_convention is not None:
-                given = opts.get("convention", brier_convention)
-                if given != brier_convention:
-                    msg = (
-                        f"--brier-convention {brier_convention} contradicts "
-                        f"--option brier_score.convention={given}"
-                    )
-                    raise InvalidOptionError(msg)
-                opts["convention"] = brier_convention
-            if "from_logprobs" not in opts:
-                col = (choices_col or "").lower()
-                opts["from_logprobs"] = lm_eval_input or "logprob" in col or "loglik" in col
-        if name == "exact_match" and isinstance(opts.get("regexes_to_ignore"), str):
-            opts["regexes_to_ignore"] = [opts["regexes_to_ignore"]]
-        specs.append(MetricSpec(name, opts))
+        entry = get_metric(name)
+        opts = entry.check_options(options.get(name, {}))
+        if entry.tokenizes:  # the job's tokenizer setting owns it
+            opts.pop(TOKENIZER_OPTION, None)
+        if entry.infer_options is not None:
+            inferred = entry.infer_options(context)
+            opts = {**{k: v for k, v in inferred.items() if k not in opts}, **opts}
+        specs.append(MetricSpec(name, opts, plugin=None if entry.builtin else entry))
     return tuple(specs)
-
-
-def _check_options(spec: ScoreSpec) -> None:
-    """Run every metric on empty input: a bad option value fails here, before any work."""
-    for metric in spec.metrics:
-        a, b = metric_roles(metric.name, spec.columns, spec.tokenizer)
-        x = pa.array([], ROLE_TYPES[a])
-        y = pa.array([], ROLE_TYPES[b])
-        if (
-            spec.tokenizer.kind == "hf"
-            and a == "prediction"
-            and metric.name == "token_edit_distance"
-        ):
-            x = y = pa.array([], pa.list_(pa.uint32()))
-        run_metric(metric, spec, x, y, a, "raise")
 
 
 def _key_types(keys: Sequence[str], schemas: Sequence[pa.Schema]) -> dict[str, pa.DataType]:
@@ -167,161 +133,178 @@ def _read_types(
                     t = pa.string()
                 types[col] = t
             else:
-                types[col] = ROLE_TYPES[role] if role != "label" else pa.int64()
+                types[col] = ROLE_TYPES[role]
     return types
 
 
-def _with_model_task(table: pa.Table, model: str | None, task: str | None) -> pa.Table:
-    n = table.num_rows
-    for name, value in (("model", model), ("task", task)):
-        if name not in table.column_names:
-            table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), n))
-        elif value is not None:
-            i = table.column_names.index(name)
-            col = table.column(i).cast(pa.string())
-            table = table.set_column(i, name, pc.coalesce(col, pa.scalar(value, pa.string())))
-    return table
-
-
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    arrays = [table.column(f.name).cast(f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _error_groups(table: pa.Table, mask: Any) -> list[list[Any]]:
-    if not mask.any():
-        return []
-    bad = table.select(["model", "task"]).filter(pa.array(mask))
-    counts = Counter(
-        zip(bad.column("model").to_pylist(), bad.column("task").to_pylist(), strict=True)
-    )
-    return [[m, t, n] for (m, t), n in sorted(counts.items(), key=str)]
-
-
-def _locate(table: pa.Table, row: int) -> str:
-    parts = []
-    for key in ("doc_id", "filter"):
-        if key in table.column_names:
-            parts.append(f"{key} {table.column(key)[row].as_py()!r}")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-Engine = Literal["local", "ray"]
-ENGINES: tuple[Engine, ...] = ("local", "ray")
-
-
 @dataclass(frozen=True)
-class InputPlan:
-    """One input file of a job: where it is, how to type its columns, its parts' metadata."""
-
-    index: int
-    file: InputFile
-    types: Mapping[str, pa.DataType]
-    part_meta: Mapping[str, Any]
+class _Inputs:
+    files: list[InputFile]
+    schemas: list[pa.Schema]
+    keep: list[str]
 
 
-@dataclass(frozen=True)
-class UnitJob:
-    """How a job reads and scores one unit, whatever the engine runs it.
+def _plan_inputs(inputs: str | Path | Sequence[str | Path], settings: ScoreSettings) -> _Inputs:
+    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    files = discover(paths, settings.format)
+    keep = list(dict.fromkeys(settings.keep_cols))
+    return _Inputs(files, [peek_schema(f, keep) for f in files], keep)
 
-    Plain data, so the Ray engine ships it to its workers: both engines read units with
-    :meth:`units` and score them with :meth:`score`, one code path.
-    """
 
-    spec: ScoreSpec
-    out_schema: pa.Schema
-    batch_rows: int
-    columns: tuple[str, ...]
-    keep: tuple[str, ...]
-    list_errors: Mapping[str, str]
-    model: str | None
-    task: str | None
+def _tokenizer_value(settings: ScoreSettings) -> str | None:
+    """``--tokenizer``, else a tokenizing metric's ``tokenizer`` option (an older spelling)."""
+    if settings.tokenizer is not None:
+        return settings.tokenizer
+    for name, opts in settings.options.items():
+        if get_metric(name).tokenizes and TOKENIZER_OPTION in opts:
+            return str(opts[TOKENIZER_OPTION])
+    return None
 
-    def units(self, plan: InputPlan, first_unit: int = 0) -> Iterator[tuple[int, pa.Table]]:
-        """``(unit index, table)`` for the units of ``plan``'s file from ``first_unit`` on."""
-        return iter_units(
-            plan.file,
-            self.columns,
-            plan.types,
-            self.batch_rows,
-            first_unit=first_unit,
-            keep=self.keep,
-            list_errors=self.list_errors,
+
+def _resolve_spec(settings: ScoreSettings, inp: _Inputs) -> ScoreSpec:
+    """Columns, metrics and tokenizer, checked against every input before any work."""
+    first, where = inp.schemas[0], str(inp.files[0].path)
+    explicit: dict[Role, str | None] = {r: getattr(settings, f"{r}_col") for r in ROLES}
+    formats = frozenset(f.format for f in inp.files)
+    keys = list(KEY_COLUMNS)
+    if "lm-eval" in formats:
+        keys.append("filter")
+    if any("doc_id" in s.names for s in inp.schemas):
+        keys.append("doc_id")
+    keys += inp.keep
+    columns = resolve_columns(first.names, explicit=explicit, keys=keys, where=where)
+    has_ids = columns.prediction_ids is not None and columns.reference_ids is not None
+    tok: TokenizerSpec = resolve_tokenizer(_tokenizer_value(settings), has_ids=has_ids)
+    names = list(settings.metrics) or applicable_metrics(columns, tok)
+    if not names:
+        msg = (
+            "no metric can be computed: no prediction/reference or choices/label columns in "
+            f"{where}; available columns: {', '.join(first.names)}"
         )
-
-    def score(self, table: pa.Table, path: str, first_row: int) -> tuple[pa.Table, dict[str, Any]]:
-        """Score rows ``first_row, first_row + 1, ...`` of input ``path``.
-
-        Returns the part's table (the output schema) and its manifest record. An unscorable row
-        with ``on_error="raise"`` raises :class:`UnscorableRowError` naming file and row.
-        """
-        table = _with_model_task(table, self.model, self.task)
-        try:
-            scored = score_table_with_errors(table, self.spec)
-        except UnscorableRowError as e:
-            row = first_row + e.row
-            where = _locate(table, e.row)
-            detail = str(e).split(": ", 1)[1]
-            msg = f"{path}: row {row}{where}: {detail}"
-            raise UnscorableRowError(msg, row=row, metric=e.metric) from None
-        record = {
-            "rows_in": table.num_rows,
-            "rows_out": scored.table.num_rows,
-            "errors": dict(scored.errors),
-            "error_rows": int(scored.error_rows.sum()),
-            "error_groups": _error_groups(table, scored.error_rows),
-            "source": {"path": path, "first_row": first_row},
-        }
-        return _conform(scored.table, self.out_schema), record
+        raise MissingColumnError(msg)
+    context = InputContext(columns={r: columns.role(r) for r in ROLES}, formats=formats)
+    metric_specs = _metric_specs(names, settings.options, context)
+    check_metric_columns(metric_specs, columns, tok, first.names, where)
+    needed = {
+        c
+        for m in metric_specs
+        for r in metric_roles(m.entry, columns, tok)
+        if (c := columns.role(r)) is not None
+    }
+    for f, s in zip(inp.files, inp.schemas, strict=True):
+        for c in sorted(needed) + inp.keep:
+            if c not in s.names:
+                msg = missing_column_message("input", c, s.names, str(f.path))
+                raise MissingColumnError(msg)
+    return ScoreSpec(metric_specs, columns, tok, settings.on_error, settings.workers)
 
 
-def _run_local(
-    plans: Sequence[InputPlan], unit_job: UnitJob, out_dir: OutputDir, bar: RowProgress
-) -> None:
-    """The local engine: every unit not yet written, in order, in this process."""
-    for plan in plans:
-        fi, f = plan.index, plan.file
-        if out_dir.file_complete(fi):
-            continue
-        done = out_dir.done_units(fi)
-        first_unit = next(k for k in range(len(done) + 1) if k not in done)
-        last = first_unit - 1
-        for k, table in unit_job.units(plan, first_unit):
-            last = k
-            if k in done:
-                continue
-            out_table, record = unit_job.score(table, str(f.path), k * unit_job.batch_rows)
-            out_dir.write_part(fi, k, out_table, record, plan.part_meta)
-            bar.advance(table.num_rows)
-        units_total = max(last + 1, max(done, default=-1) + 1)
-        out_dir.finish_file(fi, units_total, out_dir.file_rows_done(fi))
+def _recorded(spec: ScoreSpec, settings: ScoreSettings) -> dict[str, Any]:
+    """The settings that decide the output, as the manifest records them."""
+    recorded = {**spec.to_dict()}
+    del recorded["workers"]  # results never depend on it
+    job = to_dict(settings)
+    recorded.update({k: job[k] for k in ("batch_size", "model", "task", "format")})
+    return recorded
+
+
+def _open_output(
+    out: str | Path, spec: ScoreSpec, settings: ScoreSettings, inp: _Inputs
+) -> tuple[OutputDir, list[dict[str, Any]], dict[str, Any]]:
+    input_prints = [f.fingerprint() for f in inp.files]
+    recorded = _recorded(spec, settings)
+    fingerprint = spec.fingerprint(
+        inputs=input_prints,
+        batch_size=settings.batch_size,
+        model=settings.model,
+        task=settings.task,
+        format=settings.format,
+        rescore_version=_rescore.__version__,
+    )
+    out_dir = OutputDir(
+        Path(out).expanduser(),
+        fingerprint=fingerprint,
+        settings=recorded,
+        inputs=input_prints,
+        rescore_version=_rescore.__version__,
+        overwrite=settings.overwrite,
+    )
+    return out_dir, input_prints, recorded
+
+
+def _plans(
+    spec: ScoreSpec,
+    settings: ScoreSettings,
+    inp: _Inputs,
+    input_prints: Sequence[Mapping[str, Any]],
+    recorded: Mapping[str, Any],
+) -> tuple[UnitJob, list[InputPlan]]:
+    columns = spec.columns
+    key_types = _key_types(columns.keys, inp.schemas)
+    list_errors = {
+        c: lm_eval.ERROR_TEXT if r in ("prediction_ids", "reference_ids") else lm_eval.ERROR_CHOICES
+        for r in ("prediction_ids", "reference_ids", "choices")
+        if (c := columns.role(r)) is not None
+    }
+    unit_job = UnitJob(
+        spec,
+        spec.output_schema(key_types),
+        settings.batch_size,
+        tuple(columns.input_columns()),
+        tuple(inp.keep),
+        list_errors,
+        settings.model,
+        settings.task,
+    )
+    plans = [
+        InputPlan(
+            fi,
+            f,
+            _read_types(f, schema, columns, key_types),
+            {
+                "rescore_version": _rescore.__version__,
+                "settings": recorded,
+                "tokenizer": spec.tokenizer.describe(),
+                "input": input_prints[fi],
+            },
+        )
+        for fi, (f, schema) in enumerate(zip(inp.files, inp.schemas, strict=True))
+    ]
+    return unit_job, plans
+
+
+def _finish(out_dir: OutputDir, spec: ScoreSpec) -> ScoreResult:
+    records = out_dir.records()
+    names = [m.name for m in spec.metrics]
+    errors = {m: sum(int(r["errors"].get(m, 0)) for r in records) for m in names}
+    groups: Counter[tuple[str | None, str | None]] = Counter()
+    for r in records:
+        for m_, t_, n_ in r["error_groups"]:
+            groups[(m_, t_)] += int(n_)
+    rows_in = sum(int(r["rows_in"]) for r in records)
+    rows_out = sum(int(r["rows_out"]) for r in records)
+    error_rows = sum(int(r["error_rows"]) for r in records)
+    out_dir.finish(
+        {"rows_in": rows_in, "rows_out": rows_out, "errors": errors, "error_rows": error_rows}
+    )
+    aggregations = {m.name: m.entry.aggregation for m in spec.metrics}
+    return ScoreResult(
+        out=out_dir.path,
+        spec=spec,
+        rows_in=rows_in,
+        rows_out=rows_out,
+        errors=errors,
+        error_rows=error_rows,
+        summary=summarise(out_dir.path, aggregations, groups),
+        resumed=out_dir.resumed,
+    )
 
 
 def score(
     inputs: str | Path | Sequence[str | Path],
     out: str | Path,
-    *,
-    metrics: str | Sequence[str] | None = None,
-    options: Mapping[str, Mapping[str, Any]] | None = None,
-    format: Format | None = None,
-    prediction_col: str | None = None,
-    reference_col: str | None = None,
-    prediction_ids_col: str | None = None,
-    reference_ids_col: str | None = None,
-    choices_col: str | None = None,
-    label_col: str | None = None,
-    keep_cols: Sequence[str] = (),
-    model: str | None = None,
-    task: str | None = None,
-    tokenizer: str | None = None,
-    brier_convention: Literal["sum", "class_mean"] | None = None,
-    on_error: OnErrorMode = "raise",
-    batch_size: int = DEFAULT_BATCH_ROWS,
-    workers: int = -1,
-    overwrite: bool = False,
-    progress: bool = False,
-    engine: Engine = "local",
-    ray_address: str | None = None,
+    settings: ScoreSettings | None = None,
+    **overrides: Any,
 ) -> ScoreResult:
     """Score stored generations under several metrics; write them as a Parquet dataset.
 
@@ -339,215 +322,43 @@ def score(
         Files or directories.
     out
         Output directory (created if needed).
-    metrics
-        Catalogue names (a list or a comma-separated string); default: every metric whose
-        input columns the data has.
-    options
-        Per-metric options, e.g. ``{"exact_match": {"ignore_case": True}}``.
-    format
-        ``parquet``, ``jsonl``, ``csv`` or ``lm-eval``; default: from each file's extension
-        (and, for ``.jsonl``, its records).
-    prediction_col, reference_col
-        Text columns (a reference column may hold a list of acceptable strings).
-    prediction_ids_col, reference_ids_col
-        Token-id columns (``list<int>``).
-    choices_col, label_col
-        Per-choice log-likelihoods or probabilities, and the gold index.
-    keep_cols
-        Extra columns to copy to the output (for lm-eval logs: record fields, with dots for
-        nested ones, e.g. ``doc.subject``, as strings).
-    model, task
-        Values for inputs without a ``model`` / ``task`` column (and for its nulls).
-    tokenizer
-        ``whitespace``, ``characters``, ``ids`` or the path of a ``tokenizer.json``; default:
-        ``ids`` when token-id columns exist, else ``whitespace``.
-    brier_convention
-        ``sum`` (lm-eval, range [0, 2]) or ``class_mean`` (BIG-bench, divided by the number
-        of choices); default ``sum``.
-    on_error
-        Rows that cannot be scored: ``raise`` (naming file and row), ``null`` or ``skip``.
-    batch_size
-        Rows per unit and part file; memory is bounded by it.
-    workers
-        Threads for the kernels; ``-1`` is all cores. With ``engine="ray"``: threads per Ray
-        task, each task reserving as many CPUs (``-1``: one).
-    overwrite
-        Delete an existing output (rescore's files only) and start over.
-    progress
-        Show a progress bar (only on a terminal).
-    engine
-        ``local`` (this process) or ``ray`` (Ray Data tasks on a Ray cluster; needs
-        ``pip install 'rescore[ray]'``). Both write the same parts, row for row, and resume
-        each other's runs; see :mod:`rescore.batch.ray_engine`.
-    ray_address
-        With ``engine="ray"``: the cluster to join (e.g. ``auto`` or ``head-ip:6379``);
-        default: a local cluster started for the job (or the one this process already joined).
+    settings
+        A :class:`~rescore.batch.settings.ScoreSettings`; default: its defaults.
+    **overrides
+        Any :class:`~rescore.batch.settings.ScoreSettings` field by name (the same names as
+        ``rescore score``'s flags), e.g. ``metrics="exact_match,brier_score"``,
+        ``options={"exact_match": {"ignore_case": True}}``, ``on_error="null"``,
+        ``engine="ray"``, ``progress=True``. An unknown name raises
+        :class:`~rescore.exceptions.InvalidOptionError`.
 
     Returns
     -------
     ScoreResult
         Counts, the per-model-and-task summary, and :meth:`ScoreResult.read`.
     """
-    if on_error not in ON_ERROR_MODES:
-        msg = f"on_error must be one of {', '.join(ON_ERROR_MODES)}, got {on_error!r}"
-        raise InvalidOptionError(msg)
-    if batch_size < 1:
-        msg = f"batch_size must be a positive number of rows, got {batch_size}"
-        raise InvalidOptionError(msg)
-    if engine not in ENGINES:
-        msg = f"engine must be one of {', '.join(ENGINES)}, got {engine!r}"
-        raise InvalidOptionError(msg)
-    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    if isinstance(metrics, str):
-        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
-    options = {k: dict(v) for k, v in (options or {}).items()}
-    files = discover(paths, format)
-    keep = list(dict.fromkeys(keep_cols))
-
-    # -- settings, checked against every input before any work ---------------------------------
-    schemas = [peek_schema(f, keep) for f in files]
-    first = schemas[0]
-    explicit: dict[Role, str | None] = {
-        "prediction": prediction_col,
-        "reference": reference_col,
-        "prediction_ids": prediction_ids_col,
-        "reference_ids": reference_ids_col,
-        "choices": choices_col,
-        "label": label_col,
-    }
-    any_lm_eval = any(f.format == "lm-eval" for f in files)
-    keys = list(KEY_COLUMNS)
-    if any_lm_eval:
-        keys.append("filter")
-    if any("doc_id" in s.names for s in schemas):
-        keys.append("doc_id")
-    keys += keep
-    columns = resolve_columns(first.names, explicit=explicit, keys=keys, where=str(files[0].path))
-    has_ids = columns.prediction_ids is not None and columns.reference_ids is not None
-    tok_value = (
-        tokenizer
-        if tokenizer is not None
-        else options.get("token_edit_distance", {}).get("tokenizer")
-    )
-    tok: TokenizerSpec = resolve_tokenizer(tok_value, has_ids=has_ids)
-    names = list(metrics) if metrics else applicable_metrics(columns, tok)
-    if not names:
-        avail = ", ".join(first.names)
-        msg = (
-            "no metric can be computed: no prediction/reference or choices/label columns in "
-            f"{files[0].path}; available columns: {avail}"
-        )
-        raise MissingColumnError(msg)
-    metric_specs = _metric_specs(names, options, brier_convention, columns.choices, any_lm_eval)
-    check_metric_columns(metric_specs, columns, tok, first.names, str(files[0].path))
-    needed = {
-        c
-        for m in metric_specs
-        for r in metric_roles(m.name, columns, tok)
-        if (c := columns.role(r)) is not None
-    }
-    for f, s in zip(files, schemas, strict=True):
-        for c in sorted(needed) + keep:
-            if c not in s.names:
-                msg = missing_column_message("input", c, s.names, str(f.path))
-                raise MissingColumnError(msg)
-    spec = ScoreSpec(metric_specs, columns, tok, on_error, workers)
-    _check_options(spec)
-    key_types = _key_types(columns.keys, schemas)
-    out_schema = spec.output_schema(key_types)
-    input_prints = [f.fingerprint() for f in files]
-    settings = {
-        **spec.to_dict(),
-        "batch_rows": batch_size,
-        "model": model,
-        "task": task,
-        "format": format,
-    }
-    del settings["workers"]
-    fingerprint = spec.fingerprint(
-        inputs=input_prints,
-        batch_rows=batch_size,
-        model=model,
-        task=task,
-        format=format,
-        rescore_version=_rescore.__version__,
-    )
-    out_dir = OutputDir(
-        Path(out).expanduser(),
-        fingerprint=fingerprint,
-        settings=settings,
-        inputs=input_prints,
-        rescore_version=_rescore.__version__,
-        overwrite=overwrite,
-    )
-
-    # -- work --------------------------------------------------------------------------------
-    totals = [count_rows(f) for f in files]
+    settings = build(ScoreSettings, settings, overrides)
+    inp = _plan_inputs(inputs, settings)
+    spec = _resolve_spec(settings, inp)
+    out_dir, input_prints, recorded = _open_output(out, spec, settings, inp)
+    unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
+    totals = [count_rows(f) for f in inp.files]
     total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
-    done_rows = sum(out_dir.file_rows_done(i) for i in range(len(files)))
-    read_cols = columns.input_columns()
-    list_errors = {
-        c: lm_eval.ERROR_TEXT if r in ("prediction_ids", "reference_ids") else lm_eval.ERROR_CHOICES
-        for r in ("prediction_ids", "reference_ids", "choices")
-        if (c := columns.role(r)) is not None
-    }
-    unit_job = UnitJob(
-        spec, out_schema, batch_size, tuple(read_cols), tuple(keep), list_errors, model, task
-    )
-    plans = [
-        InputPlan(
-            fi,
-            f,
-            _read_types(f, schema, columns, key_types),
-            {
-                "rescore_version": _rescore.__version__,
-                "settings": settings,
-                "tokenizer": tok.describe(),
-                "input": input_prints[fi],
-            },
-        )
-        for fi, (f, schema) in enumerate(zip(files, schemas, strict=True))
-    ]
-    with RowProgress(total, enabled=progress, done=done_rows) as bar:
-        if engine == "ray":
+    done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
+    with RowProgress(total, enabled=settings.progress, done=done_rows) as bar:
+        if settings.engine == "ray":
             from rescore.batch import ray_engine  # optional dependency: imported on demand
 
-            ray_engine.run(plans, unit_job, out_dir, bar, address=ray_address, workers=workers)
+            ray_engine.run(
+                plans,
+                unit_job,
+                out_dir,
+                bar,
+                address=settings.ray_address,
+                workers=settings.workers,
+            )
         else:
-            _run_local(plans, unit_job, out_dir, bar)
-
-    # -- totals and summary ------------------------------------------------------------------
-    records = out_dir.records()
-    errors = {m.name: sum(int(r["errors"].get(m.name, 0)) for r in records) for m in metric_specs}
-    groups: Counter[tuple[str | None, str | None]] = Counter()
-    for r in records:
-        for m_, t_, n_ in r["error_groups"]:
-            groups[(m_, t_)] += int(n_)
-    rows_in = sum(int(r["rows_in"]) for r in records)
-    rows_out = sum(int(r["rows_out"]) for r in records)
-    error_rows = sum(int(r["error_rows"]) for r in records)
-    out_dir.finish(
-        {"rows_in": rows_in, "rows_out": rows_out, "errors": errors, "error_rows": error_rows}
-    )
-    summary = summarise(out_dir.path, [m.name for m in metric_specs], groups)
-    return ScoreResult(
-        out=out_dir.path,
-        spec=spec,
-        rows_in=rows_in,
-        rows_out=rows_out,
-        errors=errors,
-        error_rows=error_rows,
-        summary=summary,
-        resumed=out_dir.resumed,
-    )
+            run_local(plans, unit_job, out_dir, bar)
+    return _finish(out_dir, spec)
 
 
-__all__ = [
-    "DEFAULT_BATCH_ROWS",
-    "ENGINES",
-    "Engine",
-    "InputPlan",
-    "ScoreResult",
-    "UnitJob",
-    "score",
-]
+__all__ = ["ScoreResult", "score"]

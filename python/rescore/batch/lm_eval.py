@@ -47,7 +47,6 @@ ERROR_CHOICES = "__rescore_error_choices"
 """Reserved columns carrying per-row read errors for text and choice inputs."""
 
 COLUMNS = ("model", "task", "filter", "doc_id")
-KEYS = COLUMNS
 MAX_LITERAL_CHARS = 100_000
 """Longest stringified value :func:`parse_literal` reads (guards the parser's recursion)."""
 
@@ -323,11 +322,6 @@ def record_to_row(
     )
 
 
-def is_samples_file_name(name: str) -> bool:
-    """Whether ``name`` is the name lm-eval gives a sample log."""
-    return SAMPLES_FILE.match(name) is not None
-
-
 def looks_like_record(record: object) -> bool:
     """Whether a parsed JSON line has the fields of an lm-eval sample record."""
     return (
@@ -399,7 +393,6 @@ __all__ = [
     "ERROR_TEXT",
     "SAMPLES_FILE",
     "first_record",
-    "is_samples_file_name",
     "iter_tables",
     "looks_like_record",
     "model_and_task",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+
+from rescore.registry import Aggregation
 
 
 class _RowsPerSecond(ProgressColumn):
@@ -72,15 +74,17 @@ class RowProgress:
 
 def summarise(
     out: Path,
-    metrics: Sequence[str],
+    aggregations: Mapping[str, Aggregation],
     error_groups: Mapping[tuple[str | None, str | None], int],
 ) -> pl.DataFrame:
-    """Rows, unscorable rows and the mean of each metric per model and task of an output."""
+    """Rows, unscorable rows and each metric's aggregate (its entry's: the mean for most) per
+    model and task of an output."""
+    metrics = list(aggregations)
     parts = sorted(out.glob("part-*.parquet"))
     keys = ["model", "task"]
     if parts:
         scores = pl.scan_parquet(parts)
-        means = [pl.col(m).cast(pl.Float64).mean().alias(m) for m in metrics]
+        means = [agg.expr(m) for m, agg in aggregations.items()]
         grouped = scores.group_by(keys).agg(pl.len().alias("rows"), *means)
         frame = grouped.collect(engine="streaming")  # bounded memory on any output size
     else:

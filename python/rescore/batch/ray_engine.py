@@ -9,13 +9,13 @@ Install with ``pip install 'rescore[ray]'``. Two entry points share the local en
 - :func:`run` is the engine behind ``rescore.score(..., engine="ray")``: the same settings, the
   same output directory (parts, manifest, metadata), the same rows in the same order.
 
-How :func:`run` works. A Ray Data datasource reads the job's units (``batch_rows`` consecutive
+How :func:`run` works. A Ray Data datasource reads the job's units (``batch_size`` consecutive
 rows of one file, cut as the local engine cuts them, by the same reader) in read tasks of a few
 units each, starting each task at a Parquet row group so no task decodes much twice. Every row
 carries where it comes from: its input file index (``__rescore_file``), its row in that file
 (``__rescore_row``) and the row count of its unit (``__rescore_unit_rows``). A ``map_batches``
 task (fused with the read) cuts each batch it gets back into units by these columns, scores each
-unit with :meth:`~rescore.batch.job.UnitJob.score` (the local engine's function) and writes the
+unit with :meth:`~rescore.batch.units.UnitJob.score` (the local engine's function) and writes the
 unit's part itself, atomically, with the local engine's writer; it sends the driver one small
 record per unit, which the driver adds to the manifest while a progress bar counts rows. Ray Data
 re-blocks data as it likes (it merges small blocks and slices large ones), so a unit may reach
@@ -70,9 +70,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rescore import _rescore
-from rescore.batch.job import InputPlan, UnitJob
 from rescore.batch.score_table import score_table
 from rescore.batch.spec import ScoreSpec, with_workers
+from rescore.batch.units import InputPlan, UnitJob
 from rescore.batch.writer import METADATA_KEY, OutputDir, write_part_file
 from rescore.exceptions import InvalidOptionError, UnscorableRowError
 
@@ -84,7 +84,7 @@ FILE_COLUMN = "__rescore_file"
 ROW_COLUMN = "__rescore_row"
 """A row's index in its input file."""
 UNIT_ROWS_COLUMN = "__rescore_unit_rows"
-"""Rows in a row's unit (``batch_rows``, or fewer for a file's last unit)."""
+"""Rows in a row's unit (``batch_size``, or fewer for a file's last unit)."""
 SOURCE_COLUMNS = (FILE_COLUMN, ROW_COLUMN, UNIT_ROWS_COLUMN)
 
 TASK_UNITS = 8
@@ -239,8 +239,9 @@ def score_dataset(ds: Any, spec: ScoreSpec, *, keep_input: bool = True) -> Any:
         :class:`~rescore.batch.spec.ScoreSpec`). ``spec.workers`` is the kernels' threads per
         Ray task and the CPUs each task reserves (``-1``: one).
     keep_input
-        ``True``: every input column, then one column per metric (a metric named like an input
-        column replaces it in place). ``False``: ``spec.columns.keys`` then the metrics, as
+        ``True``: every input column, then ``target_length`` (with a tokenizing metric) and one
+        column per metric (a metric named like an input column replaces it in place).
+        ``False``: ``spec.columns.keys`` then those, as
         :func:`~rescore.batch.score_table.score_table` returns them.
 
     Returns
@@ -298,7 +299,7 @@ class ReadRange:
 
 def read_ranges(
     plans: Sequence[InputPlan],
-    batch_rows: int,
+    batch_size: int,
     out_dir: OutputDir,
     *,
     task_units: int = TASK_UNITS,
@@ -307,7 +308,7 @@ def read_ranges(
 
     A Parquet file is cut where a row group starts (at the first unit starting in it), into
     tasks of at least ``task_units`` units: a task enters its file at a row group, decoding
-    fewer than ``batch_rows`` rows it drops, and reads into the next row group only to finish
+    fewer than ``batch_size`` rows it drops, and reads into the next row group only to finish
     its last unit. A file of another format is one task: JSONL and CSV cannot be entered in the
     middle.
     """
@@ -323,10 +324,10 @@ def read_ranges(
             continue
         meta = pq.ParquetFile(plan.file.path).metadata
         n = int(meta.num_rows)
-        n_units = -(-n // batch_rows)
+        n_units = -(-n // batch_size)
         starts, row = {0}, 0
         for rg in range(meta.num_row_groups):
-            starts.add(-(-row // batch_rows))  # the first unit starting at or after the group
+            starts.add(-(-row // batch_size))  # the first unit starting at or after the group
             row += meta.row_group(rg).num_rows
         cuts = [0]
         for s in sorted(starts):
@@ -336,9 +337,9 @@ def read_ranges(
             todo = [k for k in range(a, b) if k not in done]
             if todo:
                 lo, hi = todo[0], todo[-1] + 1
-                rows = min(hi * batch_rows, n) - lo * batch_rows
+                rows = min(hi * batch_size, n) - lo * batch_size
                 skip = frozenset(k for k in done if lo <= k < hi)
-                ranges.append(ReadRange(plan, lo, hi, skip, rows - len(skip) * batch_rows))
+                ranges.append(ReadRange(plan, lo, hi, skip, rows - len(skip) * batch_size))
     return ranges
 
 
@@ -347,7 +348,7 @@ def read_units(task: ReadRange, job: UnitJob) -> Iterator[pa.Table]:
     fi = task.plan.index
     for k, table in job.units(task.plan, task.first_unit):
         if k not in task.skip:
-            n, first = table.num_rows, k * job.batch_rows
+            n, first = table.num_rows, k * job.batch_size
             table = table.append_column(FILE_COLUMN, pa.array(np.full(n, fi, np.int32)))
             table = table.append_column(ROW_COLUMN, pa.array(np.arange(first, first + n)))
             yield table.append_column(UNIT_ROWS_COLUMN, pa.array(np.full(n, n, np.int64)))
@@ -434,7 +435,7 @@ def _from_ipc(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-def unit_pieces(batch: pa.Table, batch_rows: int) -> Iterator[tuple[int, int, int, pa.Table]]:
+def unit_pieces(batch: pa.Table, batch_size: int) -> Iterator[tuple[int, int, int, pa.Table]]:
     """Cut a batch into runs of consecutive rows of one unit: ``(file, unit, offset, rows)``.
 
     ``offset`` is the run's first row within its unit; a run is the whole unit when ``offset``
@@ -447,19 +448,19 @@ def unit_pieces(batch: pa.Table, batch_rows: int) -> Iterator[tuple[int, int, in
     ):
         order = np.lexsort((rows, files))
         batch, files, rows = batch.take(pa.array(order)), files[order], rows[order]
-    units = rows // batch_rows
+    units = rows // batch_size
     cuts = (files[1:] != files[:-1]) | (units[1:] != units[:-1]) | (rows[1:] != rows[:-1] + 1)
     edges = [0, *(np.flatnonzero(cuts) + 1).tolist(), len(rows)]
     for lo, hi in itertools.pairwise(edges):
         if hi > lo:
             k = int(units[lo])
-            yield int(files[lo]), k, int(rows[lo]) - k * batch_rows, batch.slice(lo, hi - lo)
+            yield int(files[lo]), k, int(rows[lo]) - k * batch_size, batch.slice(lo, hi - lo)
 
 
 def score_units(batch: pa.Table, work: WorkerJob) -> pa.Table:
     """Score and write every whole unit of ``batch``; return pieces of units to the driver."""
     results = []
-    b = work.job.batch_rows
+    b = work.job.batch_size
     for fi, k, offset, piece in unit_pieces(batch, b):
         unit_rows = int(piece.column(UNIT_ROWS_COLUMN)[0].as_py())
         table = piece.drop_columns(list(SOURCE_COLUMNS))
@@ -532,7 +533,7 @@ class _Collector:
         offsets = sorted(held)
         tables = [_from_ipc(held[o][2]) for o in offsets]
         plan = self.plans[fi]
-        first_row = k * self.job.batch_rows
+        first_row = k * self.job.batch_size
         record = _merge_records([held[o][1] for o in offsets], str(plan.file.path), first_row)
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         self.out_dir.write_part(fi, k, table, record, plan.part_meta)
@@ -551,7 +552,7 @@ class _Collector:
             expected = None
             if plan.file.format == "parquet":
                 n = int(pq.ParquetFile(plan.file.path).metadata.num_rows)
-                expected = -(-n // self.job.batch_rows)
+                expected = -(-n // self.job.batch_size)
             if len(done) != total or (expected is not None and total != expected):
                 msg = f"the Ray job ended with units of {plan.file.path} missing; run it again"
                 raise RuntimeError(msg)
@@ -583,7 +584,7 @@ def run(
         A function applied to each batch before scoring, in the same task (for tests: e.g. a
         map function that kills its worker).
     """
-    ranges = read_ranges(plans, job.batch_rows, out_dir)
+    ranges = read_ranges(plans, job.batch_size, out_dir)
     threads = workers if workers > 0 else 1
     job = replace(job, spec=with_workers(job.spec, threads))
     work = WorkerJob(

@@ -4,9 +4,9 @@ Formats: Parquet files and (hive-partitioned) directories, JSONL, CSV/TSV and lm
 harness sample logs (:mod:`rescore.batch.lm_eval`). Every reader streams: memory is bounded by
 the batch size (and a Parquet file's row-group size), never by the file size.
 
-Work units. A file's rows are cut into units of ``batch_rows`` consecutive rows: unit ``k`` is
-rows ``[k * batch_rows, (k + 1) * batch_rows)``. This depends only on the file's content and
-``batch_rows``, never on how a reader happens to chunk its blocks, which is what makes a killed
+Work units. A file's rows are cut into units of ``batch_size`` consecutive rows: unit ``k`` is
+rows ``[k * batch_size, (k + 1) * batch_size)``. This depends only on the file's content and
+``batch_size``, never on how a reader happens to chunk its blocks, which is what makes a killed
 job resumable: a unit written once is the same unit on the next run.
 """
 
@@ -284,7 +284,7 @@ def iter_units(
     f: InputFile,
     columns: Sequence[str],
     types: Mapping[str, pa.DataType],
-    batch_rows: int,
+    batch_size: int,
     *,
     first_unit: int = 0,
     keep: Sequence[str] = (),
@@ -301,7 +301,7 @@ def iter_units(
     types
         Types to cast columns to, so every unit of every file has the same schema. For CSV, a
         string column wanted as a list is parsed as JSON per row (``"[1, 2]"``).
-    batch_rows
+    batch_size
         Rows per unit.
     first_unit
         Units before it are skipped (Parquet skips whole row groups without reading them).
@@ -310,18 +310,18 @@ def iter_units(
     list_errors
         For CSV: column -> reserved error column receiving per-row JSON-list parse errors.
     """
-    drop = first_unit * batch_rows
+    drop = first_unit * batch_size
     if f.format == "parquet":
         stream = _parquet_tables(f, columns, drop)
         drop = stream.__next__()  # the generator first reports the rows it could not skip
         tables: Iterable[pa.Table] = stream
     elif f.format == "lm-eval":
-        tables = lm_eval.iter_tables(f.path, keep, batch_rows)
+        tables = lm_eval.iter_tables(f.path, keep, batch_size)
     elif f.format == "jsonl":
         tables = _jsonl_tables(f, columns, types)
     else:
         tables = _csv_tables(f, columns, types, list_errors or {})
-    for k, table in enumerate(rechunk(tables, batch_rows, drop), start=first_unit):
+    for k, table in enumerate(rechunk(tables, batch_size, drop), start=first_unit):
         yield k, _cast(_add_constants(table, f), types, f)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -29,14 +29,18 @@ import pyarrow.compute as pc
 from rescore.batch import lm_eval
 from rescore.batch.spec import (
     ROLE_TYPES,
+    TARGET_LENGTH,
     MetricSpec,
     Role,
     ScoreSpec,
     metric_roles,
 )
 from rescore.batch.tokenize import encode, load_hf_tokenizer
-from rescore.catalogue import get_metric
-from rescore.exceptions import InvalidInputError, UnscorableRowError
+from rescore.exceptions import InvalidInputError, PluginError, UnscorableRowError
+from rescore.metrics import token_edit_distance
+from rescore.registry import ensure_registered
+from rescore.registry.entry import TOKENIZER_OPTION
+from rescore.registry.roles import TOKEN_ROLES
 
 ERROR_COLUMN = {"choices": lm_eval.ERROR_CHOICES, "sequences": lm_eval.ERROR_TEXT}
 ERROR_COLUMN["text"] = lm_eval.ERROR_TEXT
@@ -47,7 +51,8 @@ class ScoredTable:
     """What :func:`score_table_with_errors` returns."""
 
     table: pa.Table
-    """Key columns then one column per metric (rows dropped with ``on_error="skip"``)."""
+    """Key columns, ``target_length`` (with a tokenizing metric), then one column per metric
+    (rows dropped with ``on_error="skip"``)."""
     errors: Mapping[str, int]
     """Unscorable rows per metric."""
     error_rows: np.ndarray[Any, np.dtype[np.bool_]]
@@ -76,24 +81,29 @@ def _valid(col: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.bool_
 
 def _kernel_kwargs(metric: MetricSpec, spec: ScoreSpec, a: Role) -> dict[str, Any]:
     opts = dict(metric.options)
-    if metric.name == "token_edit_distance":
-        opts.pop("tokenizer", None)
-        if a == "prediction" and spec.tokenizer.kind in ("whitespace", "characters"):
-            opts["tokenizer"] = spec.tokenizer.kind
+    if metric.entry.tokenizes:  # the job's tokenizer, not an option: rules go to the kernel
+        opts.pop(TOKENIZER_OPTION, None)
+        if a not in TOKEN_ROLES and spec.tokenizer.kind in ("whitespace", "characters"):
+            opts[TOKENIZER_OPTION] = spec.tokenizer.kind
     return opts
+
+
+def _hf_encoded(metric: MetricSpec, spec: ScoreSpec, a: Role) -> bool:
+    """Whether this metric reads text through a Hugging Face tokenizer (ids made here)."""
+    return metric.entry.tokenizes and spec.tokenizer.kind == "hf" and a not in TOKEN_ROLES
 
 
 def _inputs(
     table: pa.Table, metric: MetricSpec, spec: ScoreSpec, cache: dict[str, Any]
 ) -> tuple[Any, Any, Role, Role]:
-    a, b = metric_roles(metric.name, spec.columns, spec.tokenizer)
+    a, b = metric_roles(metric.entry, spec.columns, spec.tokenizer)
     col_a, col_b = spec.columns.role(a), spec.columns.role(b)
     if col_a is None or col_b is None:
         missing = a if col_a is None else b
         msg = f"{metric.name} needs a {missing} column; the spec maps none"
         raise InvalidInputError(msg)
     x, y = _column(table, col_a, a), _column(table, col_b, b)
-    if metric.name == "token_edit_distance" and spec.tokenizer.kind == "hf" and a == "prediction":
+    if _hf_encoded(metric, spec, a):
         tok = load_hf_tokenizer(spec.tokenizer)
         if "ids_a" not in cache:
             cache["ids_a"], cache["ids_b"] = encode(tok, x), encode(tok, y)
@@ -101,8 +111,26 @@ def _inputs(
     return x, y, a, b
 
 
+def _target_length(x: Any, y: Any, spec: ScoreSpec) -> pa.Array:
+    """Tokens of each row's reference as the token edit distance counts them (the shortest of
+    several references): its distance from an empty prediction. Null where the reference is."""
+    n = len(x)
+    if pa.types.is_list(x.type) or pa.types.is_large_list(x.type):  # token ids: empty lists
+        offsets = pa.array(np.zeros(n + 1, dtype=np.int32))
+        empty = pa.ListArray.from_arrays(offsets, pa.array([], x.type.value_type))
+    else:
+        empty = pa.repeat(pa.scalar("", pa.string()), n)
+    # text is split by the job's rules; token ids (given, or from a tokenizer.json) are counted
+    rules: Literal["whitespace", "characters"] = (
+        "characters" if spec.tokenizer.kind == "characters" else "whitespace"
+    )
+    lengths = token_edit_distance(empty, y, tokenizer=rules, workers=spec.workers, on_error="null")
+    return pa.array(lengths).cast(pa.uint32())
+
+
 def run_metric(metric: MetricSpec, spec: ScoreSpec, x: Any, y: Any, a: Role, on_error: str) -> Any:
-    fn = get_metric(metric.name).function
+    """The metric's function on two columns, with the job's options and error policy."""
+    fn = metric.entry.function
     return fn(x, y, workers=spec.workers, on_error=on_error, **_kernel_kwargs(metric, spec, a))
 
 
@@ -116,7 +144,7 @@ def _row_detail(
     row: int,
 ) -> str:
     """Why ``row`` cannot be scored, in words."""
-    err_col = ERROR_COLUMN[get_metric(metric.name).inputs]
+    err_col = ERROR_COLUMN[metric.inputs]
     if err_col in table.column_names:
         err = table.column(err_col)[row].as_py()
         if err is not None:
@@ -127,6 +155,8 @@ def _row_detail(
             return f"null {role} (column {col!r}) while the other input is present"
     try:
         run_metric(metric, spec, x.slice(row, 1), y.slice(row, 1), roles[0], "raise")
+    except PluginError as e:  # the plugin's own words, with its name and source
+        return re.sub(r" on row 0(?=:)", "", str(e))
     except (ValueError, TypeError) as e:
         return re.sub(r" row 0(?=[:,])", "", str(e))
     return "the kernel gave no score"  # pragma: no cover - a null result always has a reason
@@ -135,6 +165,7 @@ def _row_detail(
 def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) -> ScoredTable:
     """:func:`score_table`, also returning the unscorable-row counts and mask."""
     table = _as_table(data)
+    ensure_registered(m.plugin for m in spec.metrics if m.plugin is not None)
     n = table.num_rows
     any_bad = np.zeros(n, dtype=np.bool_)
     errors: dict[str, int] = {}
@@ -142,12 +173,14 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
     cache: dict[str, Any] = {}
     for metric in spec.metrics:
         x, y, a, b = _inputs(table, metric, spec, cache)
+        if metric.entry.tokenizes and TARGET_LENGTH not in cache:
+            cache[TARGET_LENGTH] = _target_length(x, y, spec)
         result = run_metric(metric, spec, x, y, a, "null")
         result = pa.array(result).cast(metric.output_type())
         valid_x, valid_y = _valid(x), _valid(y)
         bad = valid_x ^ valid_y
         bad |= valid_x & valid_y & ~_valid(result)
-        err_col = ERROR_COLUMN[get_metric(metric.name).inputs]
+        err_col = ERROR_COLUMN[metric.inputs]
         if err_col in table.column_names:
             bad |= _valid(table.column(err_col))
         count = int(bad.sum())
@@ -167,6 +200,8 @@ def score_table_with_errors(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) ->
             columns[key] = table.column(key)
         else:
             columns[key] = pa.nulls(n, pa.string())
+    if spec.writes_target_length:
+        columns[TARGET_LENGTH] = cache[TARGET_LENGTH]
     columns.update(scores)
     out = pa.table(columns)
     if spec.on_error == "skip" and any_bad.any():
@@ -188,9 +223,10 @@ def score_table(data: pa.Table | pa.RecordBatch, spec: ScoreSpec) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        ``spec.columns.keys`` then one column per metric, named after it, of the type
-        :meth:`MetricSpec.output_type` gives; unscorable rows follow ``spec.on_error`` (see
-        the module documentation).
+        ``spec.columns.keys``, then ``target_length`` when a tokenizing metric runs (see
+        :data:`~rescore.batch.spec.TARGET_LENGTH`), then one column per metric, named after
+        it, of the type :meth:`MetricSpec.output_type` gives; unscorable rows follow
+        ``spec.on_error`` (see the module documentation).
 
     Examples
     --------

@@ -17,52 +17,25 @@ from typing import Any, Literal, cast
 
 import pyarrow as pa
 
-from rescore.catalogue import METRICS, get_metric
 from rescore.exceptions import InvalidOptionError, MissingColumnError
+from rescore.registry import (
+    DEFAULT_COLUMNS,
+    ROLE_TYPES,
+    ROLES,
+    Metric,
+    Role,
+    builtin_metrics,
+    get_metric,
+)
 
 OnErrorMode = Literal["raise", "null", "skip"]
 ON_ERROR_MODES: tuple[OnErrorMode, ...] = ("raise", "null", "skip")
 
-Role = Literal["prediction", "reference", "prediction_ids", "reference_ids", "choices", "label"]
-ROLES: tuple[Role, ...] = (
-    "prediction",
-    "reference",
-    "prediction_ids",
-    "reference_ids",
-    "choices",
-    "label",
-)
-
-DEFAULT_COLUMNS: Mapping[Role, tuple[str, ...]] = {
-    "prediction": ("prediction", "predictions", "pred", "response", "output", "generation"),
-    "reference": ("reference", "references", "target", "answer", "gold_text"),
-    "prediction_ids": ("prediction_ids", "pred_ids", "output_ids", "generation_ids"),
-    "reference_ids": ("reference_ids", "target_ids", "answer_ids"),
-    "choices": (
-        "choice_logprobs",
-        "choice_loglikelihoods",
-        "loglikelihoods",
-        "choice_probs",
-        "choice_probabilities",
-        "probabilities",
-    ),
-    "label": ("label", "gold", "gold_index", "answer_index"),
-}
-"""Column names tried, in order, for each role when no ``--<role>-col`` is given."""
-
-ROLE_TYPES: Mapping[Role, pa.DataType] = {
-    "prediction": pa.string(),
-    "reference": pa.string(),
-    "prediction_ids": pa.list_(pa.int64()),
-    "reference_ids": pa.list_(pa.int64()),
-    "choices": pa.list_(pa.float64()),
-    "label": pa.int64(),
-}
-"""The type a role's column takes when its input carries no type (all nulls, CSV text)."""
-
-BUILTIN_TOKENIZERS = ("whitespace", "characters")
 KEY_COLUMNS = ("model", "task")
 """Key columns every output has (null where the input does not say)."""
+TARGET_LENGTH = "target_length"
+"""Output column: the reference's length in the job's tokens (the shortest of several), written
+with tokenizing metrics; the emergence analysis's mirage model reads it as the target length."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +44,22 @@ class MetricSpec:
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    plugin: Metric | None = field(default=None, compare=False, repr=False)
+    """A plugin's entry, carried along so that a worker process (Ray) can register it."""
+
+    @property
+    def entry(self) -> Metric:
+        """The registry entry."""
+        return self.plugin if self.plugin is not None else get_metric(self.name)
 
     @property
     def inputs(self) -> str:
-        """The catalogue input kind: ``sequences``, ``text`` or ``choices``."""
-        return get_metric(self.name).inputs
+        """The registry input kind: ``sequences``, ``text`` or ``choices``."""
+        return self.entry.inputs
 
     def output_type(self) -> pa.DataType:
         """The Arrow type of this metric's column (fixed by the options, never by the data)."""
-        if self.name in ("token_edit_distance", "char_edit_distance"):
-            return pa.uint32() if self.options.get("normalize") is None else pa.float64()
-        if self.name == "exact_match":
-            return pa.bool_()
-        return pa.float64()
+        return self.entry.arrow_type(self.options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -196,9 +172,20 @@ class ScoreSpec:
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    @property
+    def writes_target_length(self) -> bool:
+        """Whether the output gets a :data:`TARGET_LENGTH` column: a tokenizing metric runs
+        (and no kept column has the name)."""
+        return TARGET_LENGTH not in self.columns.keys and any(
+            m.entry.tokenizes for m in self.metrics
+        )
+
     def output_schema(self, key_types: Mapping[str, pa.DataType]) -> pa.Schema:
-        """The output schema: key columns (types from ``key_types``) then one per metric."""
+        """The output schema: key columns (types from ``key_types``), ``target_length`` where
+        written, then one column per metric."""
         fields = [pa.field(k, key_types.get(k, pa.string())) for k in self.columns.keys]
+        if self.writes_target_length:
+            fields.append(pa.field(TARGET_LENGTH, pa.uint32()))
         fields += [pa.field(m.name, m.output_type()) for m in self.metrics]
         return pa.schema(fields)
 
@@ -234,7 +221,7 @@ def parse_option_value(text: str) -> Any:
 def parse_options(items: Iterable[str]) -> dict[str, dict[str, Any]]:
     """``["exact_match.ignore_case=true", ...]`` to ``{"exact_match": {"ignore_case": True}}``.
 
-    Metric and option names are checked against the catalogue.
+    Metric and option names are checked against the registry.
     """
     out: dict[str, dict[str, Any]] = {}
     for item in items:
@@ -244,11 +231,11 @@ def parse_options(items: Iterable[str]) -> dict[str, dict[str, Any]]:
             msg = f"--option {item!r}: expected METRIC.OPTION=VALUE, e.g. {example}"
             raise InvalidOptionError(msg)
         metric, name, value = m.group(1), m.group(2), m.group(3)
-        known = get_metric(metric).options
-        if name not in known:
-            allowed = ", ".join(known) or "none"
-            msg = f"--option {item!r}: {metric} has no option {name!r}; its options: {allowed}"
-            raise InvalidOptionError(msg)
+        try:
+            get_metric(metric).option(name)
+        except InvalidOptionError as e:
+            msg = f"--option {item!r}: {e}"
+            raise InvalidOptionError(msg) from None
         out.setdefault(metric, {})[name] = parse_option_value(value)
     return out
 
@@ -301,27 +288,24 @@ def resolve_columns(
     return ColumnMap(**roles, keys=tuple(dict.fromkeys(keys)))
 
 
-def metric_roles(metric: str, columns: ColumnMap, tokenizer: TokenizerSpec) -> tuple[Role, Role]:
-    """The two roles a metric reads with these columns and tokenizer."""
-    kind = get_metric(metric).inputs
-    if kind == "choices":
-        return ("choices", "label")
-    has_text = columns.prediction is not None and columns.reference is not None
-    has_ids = columns.prediction_ids is not None and columns.reference_ids is not None
-    if metric == "token_edit_distance":
-        if tokenizer.kind == "ids" or (not has_text and has_ids):
-            return ("prediction_ids", "reference_ids")
-        return ("prediction", "reference")
-    if metric == "exact_match" and not has_text and has_ids:
-        return ("prediction_ids", "reference_ids")
-    return ("prediction", "reference")
+def metric_roles(
+    metric: str | Metric, columns: ColumnMap, tokenizer: TokenizerSpec
+) -> tuple[Role, Role]:
+    """The two roles a metric reads with these columns and tokenizer (see
+    :meth:`rescore.registry.Metric.roles`)."""
+    entry = get_metric(metric) if isinstance(metric, str) else metric
+    present = [r for r in ROLES if columns.role(r) is not None]
+    return entry.roles(present, token_ids=tokenizer.kind == "ids")
 
 
 def applicable_metrics(columns: ColumnMap, tokenizer: TokenizerSpec) -> list[str]:
-    """Catalogue metrics whose input columns are all mapped (the default ``--metrics``)."""
+    """The default metric set's metrics whose input columns are all mapped (the default
+    ``--metrics``; see :attr:`rescore.registry.Metric.default`)."""
     out = []
-    for name in METRICS:
-        a, b = metric_roles(name, columns, tokenizer)
+    for name, entry in builtin_metrics().items():
+        if not entry.default:
+            continue
+        a, b = metric_roles(entry, columns, tokenizer)
         if columns.role(a) is not None and columns.role(b) is not None:
             out.append(name)
     return out
@@ -336,7 +320,7 @@ def check_metric_columns(
 ) -> None:
     """Raise :class:`MissingColumnError` if a metric's input roles have no column."""
     for m in metrics:
-        for role in metric_roles(m.name, columns, tokenizer):
+        for role in metric_roles(m.entry, columns, tokenizer):
             if columns.role(role) is None:
                 tried = ", ".join(DEFAULT_COLUMNS[role])
                 avail = ", ".join(names) or "(none)"
@@ -355,8 +339,11 @@ def with_workers(spec: ScoreSpec, workers: int) -> ScoreSpec:
 
 __all__ = [
     "DEFAULT_COLUMNS",
+    "KEY_COLUMNS",
     "ON_ERROR_MODES",
     "ROLES",
+    "ROLE_TYPES",
+    "TARGET_LENGTH",
     "ColumnMap",
     "MetricSpec",
     "OnErrorMode",

@@ -12,7 +12,8 @@ intervals, scores each curve and puts the metrics side by side::
     report.emergence        # polars.DataFrame, one row per curve
     report.write("report/")  # CSV / Parquet / JSON / Markdown tables and plots
 
-Modules: :mod:`~rescore.emergence.scale` (model sizes), :mod:`~rescore.emergence.aggregate`
+Modules: :mod:`~rescore.emergence.scale` (placing models), :mod:`~rescore.emergence.model_sizes`
+(the built-in model sizes, read from a data file), :mod:`~rescore.emergence.aggregate`
 (Polars aggregation and bootstrap), :mod:`~rescore.emergence.curves` (scores and reason codes),
 :mod:`~rescore.emergence.mirage` (the mirage model and power-law fit),
 :mod:`~rescore.emergence.simulate` (a simulated family), :mod:`~rescore.emergence.report` and
@@ -30,20 +31,24 @@ from rescore.emergence.curves import (
     monotonicity,
     score_curve,
 )
-from rescore.emergence.inputs import MetricSpec, read_scores, resolve_metrics
+from rescore.emergence.inputs import read_scores, resolve_metrics
 from rescore.emergence.mirage import PowerLaw, fit_power_law
-from rescore.emergence.pipeline import EmergenceReport, analyze
+from rescore.emergence.model_sizes import MODEL_SIZES, ModelSize
+from rescore.emergence.pipeline import analyze
 from rescore.emergence.report import write_report
-from rescore.emergence.scale import CATALOGUE, ModelSize, parse_size, place_models, read_scale_file
+from rescore.emergence.result import EmergenceReport, MetricColumn
+from rescore.emergence.scale import parse_size, place_models, read_sizes_file
+from rescore.emergence.settings import EmergenceSettings
 from rescore.emergence.simulate import simulate_choices, simulate_family, simulate_generations
 
 __all__ = [
-    "CATALOGUE",
+    "MODEL_SIZES",
     "REASONS",
     "Aggregated",
     "CurveScore",
     "EmergenceReport",
-    "MetricSpec",
+    "EmergenceSettings",
+    "MetricColumn",
     "ModelSize",
     "PowerLaw",
     "aggregate",
@@ -54,8 +59,8 @@ __all__ = [
     "monotonicity",
     "parse_size",
     "place_models",
-    "read_scale_file",
     "read_scores",
+    "read_sizes_file",
     "resolve_metrics",
     "score_curve",
     "simulate_choices",

@@ -36,17 +36,17 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from rescore.catalogue import METRICS
-from rescore.emergence.inputs import MetricSpec, clean_metrics
+from rescore.emergence.inputs import clean_metrics
+from rescore.emergence.paired import MAX_PAIRED_ROWS, paired_draws, partitions, shared_partitions
+from rescore.emergence.result import MetricColumn
+from rescore.emergence.settings import BOOTSTRAPS, DEFAULT_N_BOOT, INPUT_KINDS, Bootstrap, InputKind
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
+from rescore.registry import MEAN, METRICS
 
-Kind = Literal["auto", "examples", "runs"]
 FloatArray = npt.NDArray[np.float64]
 
 MAX_DISTINCT = 1024
 """Groups with at most this many distinct values get the exact multinomial bootstrap."""
-
-DEFAULT_N_BOOT = 1000
 
 ENGINE: Literal["streaming"] = "streaming"
 """Polars engine for the passes over the scores: the streaming engine keeps memory flat on
@@ -65,10 +65,12 @@ class Aggregated:
     draws: dict[tuple[Any, ...], FloatArray] = field(repr=False)
     """Bootstrap means per point, keyed by ``(*key values, metric)``; absent when the point
     has no uncertainty estimate (fewer than two units)."""
-    kind: Literal["examples", "runs"]
+    input_kind: Literal["examples", "runs"]
     """Whether rows were examples or runs."""
     binary: dict[str, bool]
     """Per metric: whether every value was 0 or 1 (an all-or-nothing score)."""
+    notes: list[str] = field(default_factory=list)
+    """What the user should know about the bootstrap (a paired one skipped, and why)."""
 
 
 def _rng(seed: int, key: tuple[Any, ...]) -> np.random.Generator:
@@ -117,6 +119,20 @@ def _long(wide: pl.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pl.D
     return pl.concat(parts)
 
 
+def _check_mean_aggregation(metrics: Sequence[str]) -> None:
+    """Per-example rows are bootstrapped as means: a metric that aggregates otherwise (a
+    corpus-level score from per-row statistics) needs its per-model values instead."""
+    for metric in metrics:
+        entry = METRICS.get(metric)
+        if entry is not None and entry.aggregation != MEAN:
+            msg = (
+                f"metric `{metric}` aggregates by {entry.aggregation.name} "
+                f"({entry.aggregation.doc}), not by the mean of its rows that the emergence "
+                f"analysis bootstraps; pass a table of per-model {metric} values instead"
+            )
+            raise InvalidOptionError(msg)
+
+
 def _check_ranges(stats: pl.DataFrame, null_values: Sequence[float]) -> None:
     for metric, lo, hi in (
         stats.group_by("metric").agg(pl.col("min").min(), pl.col("max").max()).rows()
@@ -125,12 +141,14 @@ def _check_ranges(stats: pl.DataFrame, null_values: Sequence[float]) -> None:
         if entry is None or lo is None:
             continue
         low, high = entry.range
-        bad = lo if lo < low else hi if high is not None and hi > high else None
+        below = low is not None and lo < low
+        bad = lo if below else hi if high is not None and hi > high else None
         if bad is not None:
             hint = "" if null_values else "; if it marks a missing value, pass --null-value"
+            bounds = ("-inf" if low is None else f"{low:g}", "inf" if high is None else f"{high:g}")
             msg = (
                 f"metric `{metric}` has value {bad:g} outside its range "
-                f"[{low:g}, {'inf' if high is None else f'{high:g}'}]{hint}"
+                f"[{bounds[0]}, {bounds[1]}]{hint}"
             )
             raise InvalidInputError(msg)
 
@@ -241,9 +259,46 @@ def _bootstrap(
     return draws, methods
 
 
+def _paired(
+    units: pl.LazyFrame,
+    names: Sequence[str],
+    model_col: str,
+    part_cols: list[str],
+    doc_col: str,
+    bootstrap: Bootstrap,
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[tuple[Any, ...], tuple[FloatArray, str]], list[str]]:
+    """Paired draws keyed like the points, for the partitions whose models share examples."""
+    shared = shared_partitions(units, model_col, part_cols, doc_col, ENGINE)
+    wanted = shared if bootstrap == "paired" else shared.filter(pl.col("shared"))
+    if wanted.height == 0:
+        return {}, []
+    rows = int(units.select(pl.len()).collect(engine=ENGINE).item())
+    if rows > MAX_PAIRED_ROWS:
+        note = (
+            f"paired bootstrap skipped: {rows:,} per-example rows exceed {MAX_PAIRED_ROWS:,} "
+            "(it holds one value per model and example); intervals use independent draws"
+        )
+        return {}, [note]
+    table = (
+        units.join(wanted.select(part_cols).lazy(), on=part_cols, how="semi", nulls_equal=True)
+        .select(*part_cols, model_col, doc_col, *names)
+        .collect(engine=ENGINE)
+    )
+    out: dict[tuple[Any, ...], tuple[FloatArray, str]] = {}
+    for part in partitions(table, model_col, part_cols, doc_col, names):
+        draws, method = paired_draws(part, names, n_boot, seed)
+        for metric, matrix in draws.items():
+            for i, model in enumerate(part.models):
+                if np.isfinite(matrix[:, i]).all():
+                    out[(model, *part.key, metric)] = (matrix[:, i], method)
+    return out, []
+
+
 def aggregate(
     lf: pl.LazyFrame,
-    metrics: Sequence[MetricSpec],
+    metrics: Sequence[MetricColumn],
     *,
     model_col: str = "model",
     task_col: str = "task",
@@ -251,10 +306,11 @@ def aggregate(
     doc_col: str | None = "doc_id",
     replicate_col: str | None = None,
     null_values: Iterable[float] = (),
-    kind: Kind = "auto",
+    input_kind: InputKind = "auto",
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
+    bootstrap: Bootstrap = "auto",
 ) -> Aggregated:
     """Aggregate per-example (or per-run) scores per (model, task, groups..., metric).
 
@@ -272,11 +328,16 @@ def aggregate(
         Seed or replicate column: replicates are averaged first, their spread reported.
     null_values
         Sentinel values meaning "missing" (besides null and NaN).
-    kind
+    input_kind
         ``"examples"``, ``"runs"`` or ``"auto"`` (examples when ``doc_col`` exists or a run has
         several rows).
     n_boot, seed, confidence
         Bootstrap resamples, seed (reproducible, order-independent) and interval level.
+    bootstrap
+        ``"auto"``: the paired bootstrap (:mod:`~rescore.emergence.paired`) in every
+        (task, groups) where models share example ids, the independent one elsewhere;
+        ``"paired"``: paired wherever example ids exist; ``"independent"``: never paired.
+        ``ci_method`` says which each point got.
 
     Returns
     -------
@@ -299,8 +360,11 @@ def aggregate(
     if not 0.0 < confidence < 1.0:
         msg = f"`confidence` must be in (0, 1), got {confidence}"
         raise InvalidOptionError(msg)
-    if kind not in ("auto", "examples", "runs"):
-        msg = f"`kind` must be 'auto', 'examples' or 'runs', got {kind!r}"
+    if bootstrap not in BOOTSTRAPS:
+        msg = f"`bootstrap` must be one of {', '.join(BOOTSTRAPS)}, got {bootstrap!r}"
+        raise InvalidOptionError(msg)
+    if input_kind not in INPUT_KINDS:
+        msg = f"`input_kind` must be 'auto', 'examples' or 'runs', got {input_kind!r}"
         raise InvalidOptionError(msg)
     names = [m.name for m in metrics]
     keys = [model_col, task_col, *group]
@@ -312,7 +376,9 @@ def aggregate(
         raise MissingColumnError(msg)
     sentinels = [float(v) for v in null_values]
     has_doc = doc_col is not None and doc_col in schema
-    resolved = detect_kind(lf, keys, doc_col, replicate_col) if kind == "auto" else kind
+    resolved = detect_kind(lf, keys, doc_col, replicate_col) if input_kind == "auto" else input_kind
+    if resolved == "examples":
+        _check_mean_aggregation(names)
     base = clean_metrics(
         lf.select(*keys, *([doc_col] if has_doc else []), *needed[len(keys) :], *names),
         names,
@@ -382,6 +448,33 @@ def aggregate(
             bool(np.isin(values, (0.0, 1.0)).all()) for values, _ in counts[m].values()
         )
     draws_by_stratum, methods = _bootstrap(stats, counts, by, n_boot, seed)
+    notes: list[str] = []
+    paired: dict[tuple[Any, ...], str] = {}
+    if bootstrap != "independent" and has_doc and resolved == "examples" and not strata:
+        assert doc_col is not None  # for mypy: has_doc checks it
+        paired_found, notes = _paired(
+            units, names, model_col, [task_col, *group], doc_col, bootstrap, n_boot, seed
+        )
+        for key, (sample, method) in paired_found.items():
+            if key in draws_by_stratum:
+                draws_by_stratum[key] = sample
+                paired[key] = method
+        if paired:
+            methods = [
+                paired.get((*row[:-1], row[-1]), method)
+                for row, method in zip(
+                    stats.select(*by, "metric").iter_rows(), methods, strict=True
+                )
+            ]
+    elif bootstrap == "paired":
+        notes.append(
+            "paired bootstrap not possible: it needs per-example rows with an example id column"
+            + (
+                " (replicates without example ids are resampled within each replicate)"
+                if strata
+                else ""
+            )
+        )
     stats = stats.with_columns(pl.Series("ci_method", methods, dtype=pl.String))
 
     # Combine strata (replicates without example ids): the mean of the stratum means.
@@ -446,6 +539,14 @@ def aggregate(
 
     if rep_stats is not None:
         points = points.join(rep_stats, on=[*keys, "metric"], how="left", nulls_equal=True)
+        if has_doc:
+            # Each example's value is a rate over k samples: the mean moves in steps of
+            # 1 / (n k), the finer resolution that repeated sampling buys (Hu et al. 2023).
+            points = points.with_columns(
+                (pl.col("resolution") / pl.col("n_replicates").fill_null(1).clip(1, None)).alias(
+                    "resolution"
+                )
+            )
     elif resolved == "runs":
         points = points.with_columns(
             pl.col("n").alias("n_replicates"),
@@ -471,7 +572,7 @@ def aggregate(
         "unit",
         "ci_method",
     ).sort([*keys, "metric"], nulls_last=True)
-    return Aggregated(points=points, draws=draws, kind=resolved, binary=binary)
+    return Aggregated(points=points, draws=draws, input_kind=resolved, binary=binary, notes=notes)
 
 
-__all__ = ["DEFAULT_N_BOOT", "MAX_DISTINCT", "Aggregated", "Kind", "aggregate", "detect_kind"]
+__all__ = ["MAX_DISTINCT", "Aggregated", "aggregate", "detect_kind"]

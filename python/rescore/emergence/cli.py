@@ -1,14 +1,54 @@
-"""``rescore emergence SCORES... --out REPORT_DIR``: the emergence analysis from the shell."""
+"""``rescore emergence SCORES... --out REPORT_DIR``: the emergence analysis from the shell.
+
+The analysis options are generated from :class:`~rescore.emergence.settings.EmergenceSettings`
+(one flag per field, named like it); only what is about writing the report (``--out``,
+``--no-plots``, ``--plot-format``, ``--quiet``) is declared here. Old spellings kept working as
+hidden, deprecated aliases: ``--scale`` (now ``--sizes``), ``--no-catalogue`` (now
+``--no-builtin-sizes``), ``--null-value`` (now ``--null-values``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from rescore import settings as st
+from rescore.emergence.settings import EmergenceSettings
 
-def _cols(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+DEPRECATED = {
+    "scale": "sizes",
+    "no_catalogue": "builtin_sizes",
+    "null_value": "null_values",
+}
+"""Hidden alias parameter -> the setting it feeds."""
+
+
+def _deprecated_aliases(command: Any) -> Any:
+    """Old flags, hidden from --help, still accepted (with a note on stderr)."""
+    command = click.option(
+        "--scale",
+        "scale",
+        hidden=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    )(command)
+    command = click.option("--no-catalogue", "no_catalogue", hidden=True, is_flag=True)(command)
+    return click.option("--null-value", "null_value", hidden=True, multiple=True, type=str)(command)
+
+
+def _apply_aliases(params: dict[str, Any]) -> dict[str, Any]:
+    old = {name: params.pop(name, None) for name in DEPRECATED}
+    if old["scale"] is not None:
+        click.echo("note: --scale is deprecated; use --sizes", err=True)
+        params["sizes"] = params.get("sizes") or old["scale"]
+    if old["no_catalogue"]:
+        click.echo("note: --no-catalogue is deprecated; use --no-builtin-sizes", err=True)
+        params["builtin_sizes"] = False
+    if old["null_value"]:
+        click.echo("note: --null-value is deprecated; use --null-values", err=True)
+        params["null_values"] = (*params.get("null_values", ()), *old["null_value"])
+    return params
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -21,80 +61,8 @@ def _cols(values: tuple[str, ...]) -> list[str]:
     type=click.Path(path_type=Path),
     help="Report directory (created; files of the same names are replaced).",
 )
-@click.option(
-    "--scale",
-    "scale",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Mapping file (CSV or JSON): model, params [, tokens, flops, family].",
-)
-@click.option("--scale-col", help="A column of the data holding each model's scale.")
-@click.option("--family-col", help="A column of the data holding each model's family.")
-@click.option(
-    "--axis",
-    type=click.Choice(["params", "flops", "tokens"]),
-    default="params",
-    show_default=True,
-    help="Scale axis; flops are given ones or 6 * params * tokens.",
-)
-@click.option(
-    "--no-catalogue",
-    is_flag=True,
-    help="Do not use the built-in size catalogue or sizes written in model names.",
-)
-@click.option("--group", multiple=True, help="Extra grouping columns (comma-separated).")
-@click.option("--metrics", multiple=True, help="Metric columns (default: catalogue metrics).")
-@click.option(
-    "--higher-is-better", multiple=True, help="Metric columns outside the catalogue: higher wins."
-)
-@click.option(
-    "--lower-is-better", multiple=True, help="Metric columns outside the catalogue: lower wins."
-)
-@click.option("--replicate-col", help="Seed/replicate column: averaged first, spread reported.")
-@click.option("--doc-col", default="doc_id", show_default=True, help="Example id column.")
-@click.option(
-    "--null-value",
-    "null_values",
-    multiple=True,
-    type=float,
-    help="A sentinel meaning 'missing' (repeatable), e.g. --null-value -100.",
-)
-@click.option("--model-col", default="model", show_default=True)
-@click.option("--task-col", default="task", show_default=True)
-@click.option(
-    "--input-kind",
-    type=click.Choice(["auto", "examples", "runs"]),
-    default="auto",
-    show_default=True,
-    help="Rows are examples, or runs (aggregated tables).",
-)
-@click.option("--n-boot", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.95,
-    show_default=True,
-)
-@click.option(
-    "--clip",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Clip emergence scores to [-CLIP, CLIP] (BIG-bench style).",
-)
-@click.option(
-    "--min-models",
-    type=click.IntRange(min=2),
-    default=3,
-    show_default=True,
-    help="Minimum models per curve.",
-)
-@click.option(
-    "--emergent-threshold",
-    type=float,
-    default=2.0,
-    show_default=True,
-    help="'emergent' when the score is at least this times n_models - 1 (a straight line).",
-)
-@click.option("--length-col", help="Target length column for the mirage model.")
+@st.click_options(EmergenceSettings)
+@_deprecated_aliases
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @click.option(
     "--plot-format",
@@ -107,31 +75,10 @@ def _cols(values: tuple[str, ...]) -> list[str]:
 def emergence(
     scores: tuple[Path, ...],
     out: Path,
-    scale: Path | None,
-    scale_col: str | None,
-    family_col: str | None,
-    axis: str,
-    no_catalogue: bool,
-    group: tuple[str, ...],
-    metrics: tuple[str, ...],
-    higher_is_better: tuple[str, ...],
-    lower_is_better: tuple[str, ...],
-    replicate_col: str | None,
-    doc_col: str,
-    null_values: tuple[float, ...],
-    model_col: str,
-    task_col: str,
-    input_kind: str,
-    n_boot: int,
-    seed: int,
-    confidence: float,
-    clip: float | None,
-    min_models: int,
-    emergent_threshold: float,
-    length_col: str | None,
     no_plots: bool,
     plot_formats: tuple[str, ...],
     quiet: bool,
+    **params: Any,
 ) -> None:
     """Scaling curves, emergence scores and the mirage model from per-example SCORES.
 
@@ -154,31 +101,8 @@ def emergence(
     )
 
     try:
-        report = analyze(
-            list(scores),
-            model_col=model_col,
-            task_col=task_col,
-            group=_cols(group),
-            metrics=_cols(metrics) or None,
-            higher_is_better=_cols(higher_is_better),
-            lower_is_better=_cols(lower_is_better),
-            replicate_col=replicate_col,
-            doc_col=doc_col,
-            null_values=null_values,
-            kind=input_kind,  # type: ignore[arg-type]  # click.Choice checked it
-            scale=scale,
-            scale_col=scale_col,
-            family_col=family_col,
-            axis=axis,  # type: ignore[arg-type]  # click.Choice checked it
-            use_catalogue=not no_catalogue,
-            n_boot=n_boot,
-            seed=seed,
-            confidence=confidence,
-            clip=clip,
-            min_models=min_models,
-            emergent_threshold=emergent_threshold,
-            length_col=length_col,
-        )
+        settings = st.from_cli(EmergenceSettings, _apply_aliases(params))
+        report = analyze(list(scores), settings)
         write_report(report, out, plots=not no_plots, formats=plot_formats or ("png", "svg"))
     except expected as e:
         raise click.ClickException(str(e)) from e

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from rescore.emergence.settings import DEFAULT_EMERGENT_THRESHOLD
 from rescore.exceptions import InvalidInputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,6 +46,7 @@ FloatArray = npt.NDArray[np.float64]
 TOO_FEW_MODELS = "too_few_models"
 FLAT = "flat"
 MEDIAN_STEP_ZERO = "median_step_zero"
+MEDIAN_STEP_BELOW_RESOLUTION = "median_step_below_resolution"
 CLIPPED = "clipped"
 
 REASONS: Mapping[str, str] = {
@@ -52,13 +54,16 @@ REASONS: Mapping[str, str] = {
     FLAT: "every model scores the same: the emergence score and linearity are 0/0",
     MEDIAN_STEP_ZERO: "at least half the steps are exactly flat: the emergence score is "
     "infinite (its sign is the sign of `improvement`)",
+    MEDIAN_STEP_BELOW_RESOLUTION: "at least half the steps are smaller than the curve's "
+    "resolution (1/n examples, 1/(n k) with k samples each): such a step is noise, so it counts "
+    "as flat and the emergence score is infinite (its sign is the sign of `improvement`); the "
+    "interval applies the same rule to every bootstrap curve",
     CLIPPED: "the emergence score was clipped to the --clip bound",
 }
 """Reason codes in the ``reason`` column, and what they mean. Empty: a finite, unclipped score."""
 
-DEFAULT_EMERGENT_THRESHOLD = 2.0
-"""A curve is called emergent when its score is at least this many times ``n_models - 1``,
-the score of a straight line (and any curve with evenly sized steps)."""
+INFINITE = frozenset({MEDIAN_STEP_ZERO, MEDIAN_STEP_BELOW_RESOLUTION})
+"""The reasons whose (unclipped) emergence score is infinite, reported as null."""
 
 
 def _as_rows(y: npt.ArrayLike) -> FloatArray:
@@ -82,10 +87,20 @@ def improvement_rows(y: npt.ArrayLike) -> FloatArray:
     return out
 
 
-def breakthroughness_rows(y: npt.ArrayLike) -> FloatArray:
-    """The raw emergence score of each row of ``y`` (``inf``/``nan`` where degenerate)."""
+def breakthroughness_rows(
+    y: npt.ArrayLike, step_resolution: npt.ArrayLike | None = None
+) -> FloatArray:
+    """The raw emergence score of each row of ``y`` (``inf``/``nan`` where degenerate).
+
+    ``step_resolution`` (one value per step, or a scalar): steps smaller in size than it count
+    as flat (zero) in the median, so a curve whose steps are mostly below its resolution scores
+    ``inf`` like one whose steps are mostly exactly flat.
+    """
     arr = _as_rows(y)
-    steps = np.sqrt(np.median(np.diff(arr, axis=1) ** 2, axis=1))
+    diffs = np.diff(arr, axis=1)
+    if step_resolution is not None:
+        diffs = np.where(np.abs(diffs) < np.asarray(step_resolution, dtype=np.float64), 0.0, diffs)
+    steps = np.sqrt(np.median(diffs**2, axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         out: FloatArray = improvement_rows(arr) / steps
     return out
@@ -205,6 +220,7 @@ def score_curve(
     clip: float | None = None,
     min_models: int = 3,
     emergent_threshold: float = DEFAULT_EMERGENT_THRESHOLD,
+    resolution: npt.ArrayLike | None = None,
 ) -> CurveScore:
     """Score one curve (points already ordered by scale ``x``), with reason codes.
 
@@ -224,6 +240,12 @@ def score_curve(
         Fewer models than this give reason ``too_few_models`` and no scores.
     emergent_threshold
         ``shape`` is ``emergent`` when the score is at least this times ``n_models - 1``.
+    resolution
+        The smallest step each point's mean can take (``1 / n`` for a mean over ``n``
+        examples; a scalar or one value per point). A step between two models smaller than the
+        larger of their resolutions is noise, not a step: it counts as flat, in the score and
+        in every bootstrap curve (reason ``median_step_below_resolution`` when that makes at
+        least half the steps flat). ``None``: only exactly flat steps are flat.
 
     Examples
     --------
@@ -232,6 +254,8 @@ def score_curve(
     (None, 'median_step_zero', 0.5, 'emergent')
     >>> score_curve([1, 2, 3], [0.2, 0.2, 0.2]).reason
     'flat'
+    >>> score_curve([1, 2, 3, 4], [0.0, 1e-6, 0.0, 0.9], resolution=1 / 1000).reason
+    'median_step_below_resolution'
     """
     n = int(np.asarray(y).size)
     if n < max(min_models, 2):
@@ -241,14 +265,19 @@ def score_curve(
     ys = _oriented(y, higher_is_better)
     xs = np.asarray(x, dtype=np.float64)
     improvement = float(improvement_rows(ys)[0])
-    raw = float(breakthroughness_rows(ys)[0])
+    step_res: FloatArray | None = None
+    if resolution is not None:
+        res = np.broadcast_to(np.asarray(resolution, dtype=np.float64), (n,))
+        step_res = np.maximum(res[:-1], res[1:])
+    unresolved = float(breakthroughness_rows(ys)[0])
+    raw = float(breakthroughness_rows(ys, step_res)[0])
     lin = float(linearity_rows(ys)[0])
     mono = monotonicity(xs, ys)
     reason = ""
     if improvement == 0.0:
         reason = FLAT
     elif math.isinf(raw):
-        reason = MEDIAN_STEP_ZERO
+        reason = MEDIAN_STEP_ZERO if math.isinf(unresolved) else MEDIAN_STEP_BELOW_RESOLUTION
     score: float | None = _finite(raw)
     if clip is not None and not math.isnan(raw):
         clipped = float(np.clip(raw, -clip, clip))
@@ -261,7 +290,7 @@ def score_curve(
         if boot.ndim != 2 or boot.shape[1] != n:
             msg = f"`draws` must have shape (n_boot, {n}), got {boot.shape}"
             raise InvalidInputError(msg)
-        scores = breakthroughness_rows(boot if higher_is_better else -boot)
+        scores = breakthroughness_rows(boot if higher_is_better else -boot, step_res)
         degenerate = float(np.mean(~np.isfinite(scores)))
         defined = scores[~np.isnan(scores)]
         if clip is not None:
@@ -322,6 +351,16 @@ def score_curves(
         matrix = None
         if samples and all(s is not None for s in samples):
             matrix = np.stack([s for s in samples if s is not None], axis=1)
+        methods = part["ci_method"].to_list() if "ci_method" in part.columns else []
+        if matrix is None:
+            pairing = None
+        elif methods and all(str(m).startswith("paired") for m in methods):
+            pairing = "paired"
+        else:
+            pairing = "independent"
+        resolution = (
+            part["resolution"].fill_null(0.0).to_numpy() if "resolution" in part.columns else None
+        )
         scored = score_curve(
             part["scale"].to_numpy(),
             part["mean"].to_numpy(),
@@ -331,6 +370,7 @@ def score_curves(
             clip=clip,
             min_models=min_models,
             emergent_threshold=emergent_threshold,
+            resolution=resolution,
         )
         row: dict[str, Any] = dict(zip([*curve_keys, "metric"], key, strict=True))
         row |= {
@@ -343,6 +383,7 @@ def score_curves(
             "emergence_ci_low": scored.emergence_ci_low,
             "emergence_ci_high": scored.emergence_ci_high,
             "emergence_ci_degenerate": scored.emergence_ci_degenerate,
+            "bootstrap": pairing,
             "linearity": scored.linearity,
             "monotonicity": scored.monotonicity,
             "reason": scored.reason,
@@ -361,6 +402,7 @@ def score_curves(
         "emergence_ci_low": pl.Float64,
         "emergence_ci_high": pl.Float64,
         "emergence_ci_degenerate": pl.Float64,
+        "bootstrap": pl.String,
         "linearity": pl.Float64,
         "monotonicity": pl.Float64,
         "reason": pl.String,
@@ -420,6 +462,8 @@ __all__ = [
     "CLIPPED",
     "DEFAULT_EMERGENT_THRESHOLD",
     "FLAT",
+    "INFINITE",
+    "MEDIAN_STEP_BELOW_RESOLUTION",
     "MEDIAN_STEP_ZERO",
     "REASONS",
     "TOO_FEW_MODELS",

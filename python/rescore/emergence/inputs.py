@@ -12,12 +12,11 @@ aggregate reports how many values were missing (``n_missing``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from rescore.catalogue import METRICS
+from rescore.emergence.result import MetricColumn
 from rescore.exceptions import (
     InvalidInputError,
     InvalidOptionError,
@@ -25,23 +24,9 @@ from rescore.exceptions import (
     UnknownMetricError,
     UnsupportedTypeError,
 )
+from rescore.registry import METRICS
 
 Source = str | Path | pl.DataFrame | pl.LazyFrame
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """A metric column and how to read it."""
-
-    name: str
-    """The column name."""
-    higher_is_better: bool
-    """Direction; curves of lower-is-better metrics are negated before scoring."""
-    continuous: bool | None
-    """``False`` for all-or-nothing metrics, ``True`` for graded ones, ``None`` if unknown (then
-    inferred from the values: only 0 and 1 means all-or-nothing)."""
-    origin: str
-    """``"catalogue"`` or ``"option"`` (``--higher-is-better`` / ``--lower-is-better``)."""
 
 
 def _files_in(directory: Path) -> list[Path]:
@@ -115,7 +100,7 @@ def resolve_metrics(
     higher_is_better: Iterable[str] = (),
     lower_is_better: Iterable[str] = (),
     exclude: Iterable[str] = (),
-) -> list[MetricSpec]:
+) -> list[MetricColumn]:
     """Decide which columns are metrics and their direction.
 
     Without ``metrics``, every column named after a catalogue metric is one, plus the columns
@@ -164,9 +149,9 @@ def resolve_metrics(
         entry = METRICS.get(name)
         if name in higher or name in lower:
             continuous = entry.continuous if entry is not None else None
-            specs.append(MetricSpec(name, name in higher, continuous, "option"))
+            specs.append(MetricColumn(name, name in higher, continuous, "option"))
         elif entry is not None:
-            specs.append(MetricSpec(name, entry.higher_is_better, entry.continuous, "catalogue"))
+            specs.append(MetricColumn(name, entry.higher_is_better, entry.continuous, "catalogue"))
         else:
             msg = (
                 f"column `{name}` is not a catalogue metric, so its direction is unknown: pass "
@@ -212,4 +197,4 @@ def clean_metrics(
     return lf.with_columns(exprs) if exprs else lf
 
 
-__all__ = ["MetricSpec", "Source", "clean_metrics", "read_scores", "resolve_metrics"]
+__all__ = ["Source", "clean_metrics", "read_scores", "resolve_metrics"]

@@ -37,6 +37,8 @@ import polars as pl
 from rescore.emergence.aggregate import ENGINE
 from rescore.exceptions import InvalidInputError
 
+FloatArray = npt.NDArray[np.float64]
+
 EXACT_MATCH = "exact_match"
 EDIT_DISTANCE = "token_edit_distance"
 LOGPROBS = "token_logprobs"
@@ -132,6 +134,92 @@ def fit_power_law(scale: npt.ArrayLike, p: npt.ArrayLike) -> PowerLaw | None:
     return PowerLaw(float(slope), float(math.exp(-intercept / slope)), r2, int(keep.sum()))
 
 
+def _decoding(use_logprobs: bool) -> str:
+    if use_logprobs:
+        return (
+            "sampling at temperature 1: p is the model's probability of each gold token, so "
+            "p^L is the chance a sample reproduces the target (greedy decoding can match far "
+            "more often)"
+        )
+    return (
+        "the decoding that produced the generations, with tokens right independently: p is "
+        "their per-token accuracy"
+    )
+
+
+def unbiased_power(
+    correct: npt.ArrayLike, total: npt.ArrayLike, length: npt.ArrayLike
+) -> FloatArray:
+    """``C(S, L) / C(K, L)``: an unbiased estimate of ``p ** L`` from ``S`` right of ``K`` tokens.
+
+    With ``K`` independent tokens each right with probability ``p`` (``k`` samples of an
+    ``L``-token target), the share of ``L``-subsets of them that are all right is unbiased for
+    ``p ** L`` (a U-statistic, Hoeffding 1948). With one sample (``K = L``) it is the observed
+    exact match itself, so a per-example *prediction* needs several samples or log-probs.
+
+    >>> unbiased_power([3, 4], [4, 4], [2, 2]).tolist()  # C(3,2)/C(4,2), C(4,2)/C(4,2)
+    [0.5, 1.0]
+    """
+    s = np.asarray(correct, dtype=np.float64)
+    k = np.asarray(total, dtype=np.float64)
+    length = np.asarray(length, dtype=np.int64)
+    out = np.ones(s.shape)
+    for t in range(int(length.max(initial=0))):
+        active = t < length
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(active, np.clip(s - t, 0.0, None) / (k - t), 1.0)
+        out *= factor
+    result: FloatArray = np.clip(out, 0.0, 1.0)
+    return result
+
+
+def _per_example_prediction(
+    rows: pl.LazyFrame,
+    schema: pl.Schema,
+    keys: Sequence[str],
+    use_logprobs: bool,
+    doc_col: str | None,
+    replicate_col: str | None,
+) -> tuple[pl.DataFrame, str | None]:
+    """Per model: the mean over examples of each example's own ``p_i ** L_i`` (no Jensen gap).
+
+    From per-token log-probs: ``exp(sum log p)`` per example, the probability of sampling the
+    whole target. Else, with several samples per example: :func:`unbiased_power` of the
+    example's right tokens over its samples. Else null (one generation per example cannot
+    tell an example's own ``p_i`` from its exact match).
+    """
+    column = "predicted_exact_match_per_example"
+    empty = rows.select(*keys).unique().collect(engine=ENGINE)
+    if use_logprobs:
+        found = (
+            rows.group_by(keys)
+            .agg(pl.col(LOGPROBS).list.sum().exp().mean().alias(column))
+            .collect(engine=ENGINE)
+        )
+        return found, "per-example exp(sum token_logprobs)"
+    if doc_col is None or doc_col not in schema or replicate_col is None:
+        return empty.with_columns(pl.lit(None, pl.Float64).alias(column)), None
+    per_doc = (
+        rows.group_by(*keys, doc_col)
+        .agg(
+            pl.col(_L).sum().alias("_k"),
+            (pl.col(_L) - pl.col(EDIT_DISTANCE)).clip(0.0, None).sum().alias("_s"),
+            pl.col(_L).first().alias("_l"),
+            pl.len().alias("_samples"),
+        )
+        .collect(engine=ENGINE)
+    )
+    if per_doc.height == 0 or int(per_doc["_samples"].max()) < 2:  # type: ignore[arg-type]
+        return empty.with_columns(pl.lit(None, pl.Float64).alias(column)), None
+    u = unbiased_power(per_doc["_s"].to_numpy(), per_doc["_k"].to_numpy(), per_doc["_l"].to_numpy())
+    found = (
+        per_doc.with_columns(pl.Series("_u", u))
+        .group_by(keys)
+        .agg(pl.col("_u").mean().alias(column))
+    )
+    return found, "per-example unbiased p^L from repeated samples (C(S, L) / C(K, L))"
+
+
 def mirage_predictions(
     lf: pl.LazyFrame,
     points: pl.DataFrame,
@@ -142,6 +230,8 @@ def mirage_predictions(
     length_col: str | None = None,
     null_values: Sequence[float] = (),
     confidence: float = 0.95,
+    doc_col: str | None = None,
+    replicate_col: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame] | str:
     """Predicted next to observed exact match and token edit distance, per model, and the fits.
 
@@ -156,6 +246,9 @@ def mirage_predictions(
         The placement table (``model``, ``family``, ``scale``).
     keys, curve_keys
         Point keys (model, task, groups) and curve keys (task, groups, family).
+    doc_col, replicate_col
+        Example id and sample (replicate) columns: with several samples per example and no
+        log-probabilities, the per-example prediction is the U-statistic below.
 
     Returns
     -------
@@ -182,6 +275,8 @@ def mirage_predictions(
     if sentinels:
         valid = valid & ~ted.is_in(sentinels) & ~em.is_in(sentinels)
     cols = [*keys, EDIT_DISTANCE, EXACT_MATCH, *([LOGPROBS] if use_logprobs else [])]
+    if doc_col is not None and doc_col in schema and doc_col not in cols:
+        cols.append(doc_col)
     rows = (
         lf.select(*cols, length_expr.alias(_L))
         .filter(valid & pl.col(_L).is_not_null() & (pl.col(_L) > 0))
@@ -282,6 +377,10 @@ def mirage_predictions(
         )
         .drop("_no_fit")
     )
+    per_example, per_example_source = _per_example_prediction(
+        rows, schema, keys, use_logprobs, doc_col, replicate_col
+    )
+    predicted = predicted.join(per_example, on=list(keys), how="left", nulls_equal=True)
     wilson_low, wilson_high = wilson_interval(pl.col("mean"), pl.col("n"), confidence)
     observed = {
         EXACT_MATCH: points.filter(pl.col("metric") == EXACT_MATCH).select(
@@ -289,12 +388,14 @@ def mirage_predictions(
             pl.col("mean").alias(f"observed_{EXACT_MATCH}"),
             wilson_low.alias(f"{EXACT_MATCH}_ci_low"),
             wilson_high.alias(f"{EXACT_MATCH}_ci_high"),
+            pl.lit("wilson").alias(f"{EXACT_MATCH}_ci_method"),
         ),
         EDIT_DISTANCE: points.filter(pl.col("metric") == EDIT_DISTANCE).select(
             *keys,
             pl.col("mean").alias(f"observed_{EDIT_DISTANCE}"),
             pl.col("ci_low").alias(f"{EDIT_DISTANCE}_ci_low"),
             pl.col("ci_high").alias(f"{EDIT_DISTANCE}_ci_high"),
+            pl.col("ci_method").alias(f"{EDIT_DISTANCE}_ci_method"),
         ),
     }
     out = (
@@ -306,6 +407,17 @@ def mirage_predictions(
         )
         .join(observed[EXACT_MATCH], on=list(keys), how="left", nulls_equal=True)
         .join(observed[EDIT_DISTANCE], on=list(keys), how="left", nulls_equal=True)
+    )
+    out = out.with_columns(
+        pl.lit(per_example_source, pl.String).alias("per_example_source"),
+        pl.lit(_decoding(use_logprobs), pl.String).alias("prediction_assumes"),
+        (
+            (pl.col("predicted_exact_match_per_example") >= pl.col(f"{EXACT_MATCH}_ci_low") - 1e-12)
+            & (
+                pl.col("predicted_exact_match_per_example")
+                <= pl.col(f"{EXACT_MATCH}_ci_high") + 1e-12
+            )
+        ).alias("exact_match_per_example_within_ci"),
     )
     for metric in (EXACT_MATCH, EDIT_DISTANCE):
         pred = pl.col(f"predicted_{metric}")
@@ -328,12 +440,18 @@ def mirage_predictions(
         "observed_exact_match",
         "exact_match_ci_low",
         "exact_match_ci_high",
+        "exact_match_ci_method",
         "predicted_exact_match",
         "exact_match_within_ci",
         "predicted_exact_match_fit",
+        "predicted_exact_match_per_example",
+        "exact_match_per_example_within_ci",
+        "per_example_source",
+        "prediction_assumes",
         "observed_token_edit_distance",
         "token_edit_distance_ci_low",
         "token_edit_distance_ci_high",
+        "token_edit_distance_ci_method",
         "predicted_token_edit_distance",
         "token_edit_distance_within_ci",
     ).sort([*curve_keys, "scale", keys[0]], nulls_last=True)
@@ -345,5 +463,6 @@ __all__ = [
     "fit_power_law",
     "mirage_predictions",
     "target_length_expr",
+    "unbiased_power",
     "wilson_interval",
 ]

@@ -1,64 +1,79 @@
-"""The whole analysis: read, place models, aggregate, score curves, compare metrics, mirage."""
+"""The whole analysis: read, place models, aggregate, score curves, compare metrics, mirage.
+
+:func:`analyze` runs the steps below in order; each is a function of its own, so a reader can
+follow one without the others.
+
+1. :func:`_resolve_columns`: check the key columns and decide which columns are metrics;
+2. :func:`~rescore.emergence.aggregate.aggregate`: per-point means and bootstrap draws;
+3. :func:`_place`: put every model on the scale axis;
+4. :func:`_curve_points`: drop (task, metric) pairs without any value, attach the placement;
+5. :func:`~rescore.emergence.curves.score_curves`: score every curve;
+6. :func:`_views`: the newer views of scale (per-example correlation, the loss axis,
+   resolution), as columns of the emergence table (:mod:`~rescore.emergence.views`);
+7. :func:`_mirage`: the mirage model, when the data allow it;
+8. :func:`_notes`: what the user should know.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from rescore.emergence.aggregate import DEFAULT_N_BOOT, ENGINE, Aggregated, Kind, aggregate
-from rescore.emergence.curves import DEFAULT_EMERGENT_THRESHOLD, score_curves, side_by_side
-from rescore.emergence.inputs import MetricSpec, Source, read_scores, resolve_metrics
+from rescore import settings as st
+from rescore.emergence.aggregate import ENGINE, Aggregated, aggregate
+from rescore.emergence.curves import score_curves, side_by_side
+from rescore.emergence.forecast import forecasts, parse_forecast
+from rescore.emergence.inputs import Source, read_scores, resolve_metrics
 from rescore.emergence.mirage import mirage_predictions
-from rescore.emergence.scale import Axis, place_models, read_scale_file
+from rescore.emergence.result import EmergenceReport, MetricColumn
+from rescore.emergence.scale import place_models, read_sizes_file
+from rescore.emergence.settings import EmergenceSettings
+from rescore.emergence.views import (
+    add_views,
+    default_chances,
+    example_correlations,
+    loss_view,
+    model_losses,
+    parse_chance,
+    resolution_view,
+    summarise_examples,
+)
 from rescore.exceptions import InvalidInputError, InvalidOptionError, MissingColumnError
 
+CURVE_COLUMNS = (
+    "scale",
+    "params",
+    "flops",
+    "loss",
+    "metric",
+    "mean",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_missing",
+    "resolution",
+    "n_replicates",
+    "replicate_std",
+    "unit",
+    "ci_method",
+)
+"""The columns of ``curves`` after the curve keys and the model column."""
 
-@dataclass
-class EmergenceReport:
-    """Everything :func:`analyze` found, as Polars frames.
 
-    Write it with :func:`rescore.emergence.report.write_report` (or :meth:`write`).
-    """
+@dataclass(frozen=True)
+class _Columns:
+    """The key columns and the metric columns of one analysis."""
 
-    emergence: pl.DataFrame
-    """One row per curve (task, groups, family, metric): the scores and their reason codes."""
-    curves: pl.DataFrame
-    """The aggregated points: per model and metric, with family, scale, mean, interval, n."""
-    side_by_side: pl.DataFrame
-    """Per (task, groups, family): the emergence score under each metric and the mirage flag."""
-    models: pl.DataFrame
-    """Where each model sits on the scale axis (unplaced models included, with a note)."""
-    mirage: pl.DataFrame | None
-    """Predicted next to observed exact match and edit distance (``None``: not computable)."""
-    power_law: pl.DataFrame | None
-    """The per-token loss power-law fit per curve (``None``: not computable)."""
-    metrics: list[MetricSpec]
-    """The metric columns analysed, with their directions."""
     keys: list[str]
-    """Point keys: model column, task column, grouping columns."""
+    """Point keys: model, task, grouping columns."""
     curve_keys: list[str]
-    """Curve keys: task column, grouping columns, ``family``."""
-    options: dict[str, Any] = field(default_factory=dict)
-    """The options used (written to ``summary.json``)."""
-    notes: list[str] = field(default_factory=list)
-    """Things the user should know (unplaced models, families too small, skipped parts)."""
-
-    def write(self, out_dir: str | Path, *, plots: bool = True, console: bool = False) -> Path:
-        """Write the report directory (see :func:`rescore.emergence.report.write_report`)."""
-        from rescore.emergence.report import write_report
-
-        return write_report(self, out_dir, plots=plots, console=console)
-
-
-def _split(values: str | Iterable[str] | None) -> list[str]:
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else list(values)
-    return [v.strip() for item in items for v in item.split(",") if v.strip()]
+    """Curve keys: task, grouping columns, ``family``."""
+    metrics: list[MetricColumn]
 
 
 def _per_model(lf: pl.LazyFrame, model_col: str, column: str, what: str) -> dict[str, Any]:
@@ -80,31 +95,210 @@ def _per_model(lf: pl.LazyFrame, model_col: str, column: str, what: str) -> dict
     return out
 
 
+def _resolve_columns(schema: pl.Schema, s: EmergenceSettings) -> _Columns:
+    """Check that the key columns exist and decide which columns are metrics."""
+    for column, what in ((s.model_col, "model"), (s.task_col, "task")):
+        if column not in schema:
+            msg = (
+                f"{what} column `{column}` not in the input (columns: {', '.join(schema)}); "
+                f"name it with --{what}-col"
+            )
+            raise MissingColumnError(msg)
+    optional = [c for c in (s.replicate_col, s.scale_col, s.family_col) if c]
+    for column in [*s.group, *optional]:
+        if column not in schema:
+            msg = f"column `{column}` not in the input; columns: {', '.join(schema)}"
+            raise MissingColumnError(msg)
+    keys = [s.model_col, s.task_col, *s.group]
+    exclude = {*keys, *optional, *([s.doc_col] if s.doc_col else [])}
+    metrics = resolve_metrics(
+        schema,
+        metrics=list(s.metrics) or None,
+        higher_is_better=s.higher_is_better,
+        lower_is_better=s.lower_is_better,
+        exclude=exclude,
+    )
+    clash = sorted({m.name for m in metrics} & exclude)
+    if clash:
+        msg = f"{', '.join(clash)}: a key column cannot also be a metric"
+        raise InvalidOptionError(msg)
+    return _Columns(keys, [s.task_col, *s.group, "family"], metrics)
+
+
+def _place(lf: pl.LazyFrame, agg: Aggregated, s: EmergenceSettings) -> pl.DataFrame:
+    """Where each model of the aggregated points sits on the scale axis."""
+    names = sorted({str(m) for m in agg.points[s.model_col].cast(pl.String).to_list() if m})
+    data_scale = _per_model(lf, s.model_col, s.scale_col, "scale") if s.scale_col else None
+    data_family = _per_model(lf, s.model_col, s.family_col, "family") if s.family_col else None
+    sizes = read_sizes_file(s.sizes) if isinstance(s.sizes, Path) else s.sizes
+    return place_models(
+        names,
+        sizes=sizes,
+        data_scale={k: float(v) for k, v in data_scale.items()} if data_scale else None,
+        data_family={k: str(v) for k, v in data_family.items()} if data_family else None,
+        axis=s.axis,
+        builtin_sizes=s.builtin_sizes,
+    )
+
+
+def _curve_points(
+    agg: Aggregated, models: pl.DataFrame, cols: _Columns
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The points of real curves, with their placement; and the (task, metric) left empty.
+
+    A (task, metric) with no value at all (a metric of another task) is not a curve. It is
+    worth a note only when the metric has values for the same task under other settings (not
+    when it simply belongs to another task, as in a mixed batch-job output).
+    """
+    model_col, task_col = cols.keys[0], cols.keys[1]
+    on = [*cols.keys[1:], "metric"]
+    present = (
+        agg.points.group_by(on)
+        .agg((pl.col("n") > 0).any().alias("_any"))
+        .filter(pl.col("_any"))
+        .drop("_any")
+    )
+    points = agg.points.join(present, on=on, how="semi", nulls_equal=True)
+    empty = (
+        agg.points.join(present, on=on, how="anti", nulls_equal=True)
+        .join(present.select(task_col, "metric").unique(), on=[task_col, "metric"], how="semi")
+        .group_by(on, maintain_order=True)
+        .agg(pl.col("n_missing").sum())
+    )
+    placement = models.select(
+        pl.col("model").alias(model_col), "family", "scale", "params", "flops", "placed"
+    )
+    points = points.with_columns(pl.col(model_col).cast(pl.String)).join(
+        placement, on=model_col, how="left"
+    )
+    return points, empty
+
+
+@dataclass(frozen=True)
+class _Views:
+    emergence: pl.DataFrame
+    points: pl.DataFrame
+    """The curve points with each model's ``loss`` (null when no loss is known)."""
+    examples: pl.DataFrame | None
+    loss_source: str | None
+    notes: list[str]
+
+
+def _views(
+    lf: pl.LazyFrame,
+    agg: Aggregated,
+    models: pl.DataFrame,
+    points: pl.DataFrame,
+    emergence: pl.DataFrame,
+    cols: _Columns,
+    s: EmergenceSettings,
+    continuous: dict[str, bool],
+) -> _Views:
+    """Per-example correlation, the loss axis and resolution, as emergence-table columns."""
+    notes: list[str] = []
+    parts: list[pl.DataFrame] = []
+    model_col = cols.keys[0]
+    examples = None
+    has_doc = s.doc_col is not None and s.doc_col in lf.collect_schema()
+    if agg.input_kind == "examples" and has_doc:
+        assert s.doc_col is not None  # for mypy: has_doc checks it
+        examples = example_correlations(
+            lf,
+            models,
+            cols.metrics,
+            keys=cols.keys,
+            curve_keys=cols.curve_keys,
+            doc_col=s.doc_col,
+            null_values=s.null_values,
+        )
+        parts.append(
+            summarise_examples(
+                examples,
+                cols.curve_keys,
+                min_models=s.min_models,
+                smooth_correlation=s.smooth_correlation,
+            )
+        )
+    elif agg.input_kind == "examples":
+        notes.append(f"per-example correlation skipped: no example id column `{s.doc_col}`")
+    found = model_losses(lf, model_col, s.loss_col)
+    loss_source = None
+    if found is None:
+        points = points.with_columns(pl.lit(None, pl.Float64).alias("loss"))
+    else:
+        losses, loss_source = found
+        points = points.join(losses, on=model_col, how="left")
+        chances = default_chances(lf, cols.metrics, continuous, s.task_col, parse_chance(s.chance))
+        directions = {m.name: m.higher_is_better for m in cols.metrics}
+        parts.append(loss_view(points, chances, curve_keys=cols.curve_keys, directions=directions))
+    parts.append(resolution_view(points, cols.curve_keys, continuous))
+    return _Views(
+        add_views(emergence, parts, cols.curve_keys), points, examples, loss_source, notes
+    )
+
+
+def _mirage(
+    lf: pl.LazyFrame, agg: Aggregated, models: pl.DataFrame, cols: _Columns, s: EmergenceSettings
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None, str | None]:
+    """The mirage model's predictions and fits, or why it was skipped."""
+    if agg.input_kind != "examples":
+        return None, None, "rows are runs, not examples"
+    found = mirage_predictions(
+        lf,
+        agg.points,
+        models,
+        keys=cols.keys,
+        curve_keys=cols.curve_keys,
+        length_col=s.length_col,
+        null_values=s.null_values,
+        confidence=s.confidence,
+        doc_col=s.doc_col,
+        replicate_col=s.replicate_col,
+    )
+    if isinstance(found, str):
+        return None, None, found
+    return found[0], found[1], None
+
+
+def _notes(
+    models: pl.DataFrame,
+    emergence: pl.DataFrame,
+    empty: pl.DataFrame,
+    agg: Aggregated,
+    mirage_skipped: str | None,
+    s: EmergenceSettings,
+) -> list[str]:
+    notes: list[str] = list(agg.notes)
+    unplaced = models.filter(~pl.col("placed"))
+    if unplaced.height:
+        listed = ", ".join(f"{m} ({n})" for m, n in unplaced.select("model", "note").rows())
+        notes.append(f"{unplaced.height} model(s) not placed on the scale axis: {listed}")
+    small = emergence.filter(pl.col("reason") == "too_few_models")
+    if small.height:
+        fams = sorted({str(f) for f in small["family"].to_list()})
+        notes.append(
+            f"{small.height} curve(s) have fewer than {s.min_models} placed models and are not "
+            f"scored (families: {', '.join(fams)})"
+        )
+    if empty.height:
+        listed = "; ".join(
+            f"{'/'.join(str(v) for v in row[:-1])} ({row[-1]} missing)" for row in empty.rows()
+        )
+        notes.append(f"no values at all (left out of the curves): {listed}")
+    if agg.input_kind == "runs":
+        notes.append(
+            "rows are runs (aggregated results): intervals are over replicates, when there are "
+            "several; a single run per point has no interval"
+        )
+    if mirage_skipped is not None:
+        notes.append(f"mirage model skipped: {mirage_skipped}")
+    return notes
+
+
 def analyze(
     data: Source | Sequence[Source],
-    *,
-    model_col: str = "model",
-    task_col: str = "task",
-    group: str | Sequence[str] = (),
-    metrics: str | Sequence[str] | None = None,
-    higher_is_better: str | Sequence[str] = (),
-    lower_is_better: str | Sequence[str] = (),
-    replicate_col: str | None = None,
-    doc_col: str | None = "doc_id",
-    null_values: Iterable[float] = (),
-    kind: Kind = "auto",
-    scale: str | Path | pl.DataFrame | None = None,
-    scale_col: str | None = None,
-    family_col: str | None = None,
-    axis: Axis = "params",
-    use_catalogue: bool = True,
-    n_boot: int = DEFAULT_N_BOOT,
-    seed: int = 0,
-    confidence: float = 0.95,
-    clip: float | None = None,
-    min_models: int = 3,
-    emergent_threshold: float = DEFAULT_EMERGENT_THRESHOLD,
-    length_col: str | None = None,
+    settings: EmergenceSettings | None = None,
+    **overrides: Any,
 ) -> EmergenceReport:
     """Is an ability emergent, or does it only look emergent under one metric?
 
@@ -119,46 +313,19 @@ def analyze(
     data
         A directory of Parquet files (the batch job's output), Parquet/CSV/JSON files, or
         Polars frames; several are concatenated.
-    model_col, task_col
-        The model and task columns.
-    group
-        Extra grouping columns (prompt type, number of shots, lm-eval ``filter``, ...); each
-        combination of values is its own curve.
-    metrics
-        Metric columns (default: every catalogue metric present, plus the columns given a
-        direction). Comma-separated strings are split.
-    higher_is_better, lower_is_better
-        Directions of metric columns outside the catalogue (an unknown column without one is
-        an error).
-    replicate_col
-        Seed or replicate column: replicates are averaged first and their spread reported.
-    doc_col
-        Example id column (pairs replicates of an example; ignored when absent).
-    null_values
-        Sentinel values meaning "missing" (e.g. ``-100``); never averaged in, always counted.
-    kind
-        ``"examples"`` (per-example rows), ``"runs"`` (one row per run) or ``"auto"``.
-    scale, scale_col, family_col, axis, use_catalogue
-        How models are placed: a mapping file or frame, a scale column of the data, a family
-        column, the axis (``"params"``, ``"flops"`` = given or 6ND, ``"tokens"``) and whether to
-        use the built-in catalogue and sizes written in names.
-    n_boot, seed, confidence
-        Bootstrap resamples, seed and interval level.
-    clip
-        Clip emergence scores to ``[-clip, clip]`` (BIG-bench style); reasons are kept.
-    min_models
-        Minimum models per curve (3).
-    emergent_threshold
-        A curve is ``emergent`` when its score is at least this times ``n_models - 1``.
-    length_col
-        Target-length column for the mirage model (default: ``target_length``,
-        ``reference_ids`` lengths or ``reference`` word counts).
+    settings
+        An :class:`~rescore.emergence.settings.EmergenceSettings` (default: the defaults).
+    **overrides
+        Any setting by its name (``group="shots"``, ``n_boot=200``, ``sizes="sizes.csv"``,
+        ...), replacing the value in ``settings``; the names, defaults and docs are those of
+        :class:`~rescore.emergence.settings.EmergenceSettings` (``rescore emergence --help``
+        shows them as flags). An unknown name is an error listing the known ones.
 
     Returns
     -------
     EmergenceReport
         Polars frames: ``emergence``, ``curves``, ``side_by_side``, ``models``, ``mirage``,
-        ``power_law``.
+        ``power_law``; the ``settings`` used and what was ``resolved`` from the data.
 
     Examples
     --------
@@ -173,210 +340,98 @@ def analyze(
     [('exact_match', None, 'median_step_zero', 'emergent'), \
 ('token_edit_distance', 3.0, '', 'smooth')]
     """
-    groups = _split(group)
-    if min_models < 2:
-        msg = f"`min_models` must be at least 2, got {min_models}"
-        raise InvalidOptionError(msg)
+    s = st.build(EmergenceSettings, settings, overrides)
+    parse_forecast(s.forecast)
+    parse_chance(s.chance)
     lf = read_scores(data)
-    schema = lf.collect_schema()
-    for column, what in ((model_col, "model"), (task_col, "task")):
-        if column not in schema:
-            msg = (
-                f"{what} column `{column}` not in the input (columns: {', '.join(schema)}); "
-                f"name it with --{what}-col"
-            )
-            raise MissingColumnError(msg)
-    for column in [*groups, *(c for c in (replicate_col, scale_col, family_col) if c)]:
-        if column not in schema:
-            msg = f"column `{column}` not in the input; columns: {', '.join(schema)}"
-            raise MissingColumnError(msg)
-    keys = [model_col, task_col, *groups]
-    exclude = {*keys, *(c for c in (replicate_col, doc_col, scale_col, family_col) if c)}
-    specs = resolve_metrics(
-        schema,
-        metrics=_split(metrics) if metrics is not None else None,
-        higher_is_better=_split(higher_is_better),
-        lower_is_better=_split(lower_is_better),
-        exclude=exclude,
-    )
-    clash = sorted({s.name for s in specs} & exclude)
-    if clash:
-        msg = f"{', '.join(clash)}: a key column cannot also be a metric"
-        raise InvalidOptionError(msg)
-    sentinels = [float(v) for v in null_values]
-
-    mapping = read_scale_file(scale) if isinstance(scale, str | Path) else scale
-    agg: Aggregated = aggregate(
+    cols = _resolve_columns(lf.collect_schema(), s)
+    agg = aggregate(
         lf,
-        specs,
-        model_col=model_col,
-        task_col=task_col,
-        group=groups,
-        doc_col=doc_col,
-        replicate_col=replicate_col,
-        null_values=sentinels,
-        kind=kind,
-        n_boot=n_boot,
-        seed=seed,
-        confidence=confidence,
+        cols.metrics,
+        model_col=s.model_col,
+        task_col=s.task_col,
+        group=s.group,
+        doc_col=s.doc_col,
+        replicate_col=s.replicate_col,
+        null_values=s.null_values,
+        input_kind=s.input_kind,
+        n_boot=s.n_boot,
+        seed=s.seed,
+        confidence=s.confidence,
+        bootstrap=s.bootstrap,
     )
-    model_names = sorted(
-        {str(m) for m in agg.points[model_col].cast(pl.String).to_list() if m is not None}
-    )
-    data_scale = _per_model(lf, model_col, scale_col, "scale") if scale_col else None
-    data_family = _per_model(lf, model_col, family_col, "family") if family_col else None
-    models = place_models(
-        model_names,
-        mapping=mapping,
-        data_scale={k: float(v) for k, v in data_scale.items()} if data_scale else None,
-        data_family={k: str(v) for k, v in data_family.items()} if data_family else None,
-        axis=axis,
-        use_catalogue=use_catalogue,
-    )
-    # A (task, metric) with no value at all (a metric of another task) is not a curve.
-    present = (
-        agg.points.group_by(task_col, *groups, "metric")
-        .agg((pl.col("n") > 0).any().alias("_any"))
-        .filter(pl.col("_any"))
-        .drop("_any")
-    )
-    on = [task_col, *groups, "metric"]
-    points = agg.points.join(present, on=on, how="semi", nulls_equal=True)
-    # Worth a note only when the metric has values for the same task under other settings
-    # (not when it simply belongs to another task, as in a mixed batch-job output).
-    empty = (
-        agg.points.join(present, on=on, how="anti", nulls_equal=True)
-        .join(present.select(task_col, "metric").unique(), on=[task_col, "metric"], how="semi")
-        .group_by(on, maintain_order=True)
-        .agg(pl.col("n_missing").sum())
-    )
-    placement = models.select(
-        pl.col("model").alias(model_col), "family", "scale", "params", "flops", "placed"
-    )
-    points = points.with_columns(pl.col(model_col).cast(pl.String)).join(
-        placement, on=model_col, how="left"
-    )
-    curve_keys = [task_col, *groups, "family"]
-    directions = {s.name: s.higher_is_better for s in specs}
+    models = _place(lf, agg, s)
+    points, empty = _curve_points(agg, models, cols)
+    directions = {m.name: m.higher_is_better for m in cols.metrics}
     continuous = {
-        s.name: s.continuous if s.continuous is not None else not agg.binary[s.name] for s in specs
+        m.name: m.continuous if m.continuous is not None else not agg.binary[m.name]
+        for m in cols.metrics
     }
     emergence = score_curves(
         points,
         agg.draws,
-        keys=keys,
-        curve_keys=curve_keys,
+        keys=cols.keys,
+        curve_keys=cols.curve_keys,
         directions=directions,
         continuous=continuous,
-        confidence=confidence,
-        clip=clip,
-        min_models=min_models,
-        emergent_threshold=emergent_threshold,
+        confidence=s.confidence,
+        clip=s.clip,
+        min_models=s.min_models,
+        emergent_threshold=s.emergent_threshold,
     )
-    curves = points.select(
-        *curve_keys[:-1],
-        "family",
-        model_col,
-        "scale",
-        "params",
-        "flops",
-        "metric",
-        "mean",
-        "se",
-        "ci_low",
-        "ci_high",
-        "n",
-        "n_missing",
-        "resolution",
-        "n_replicates",
-        "replicate_std",
-        "unit",
-        "ci_method",
-    ).sort([*curve_keys, "metric", "scale", model_col], nulls_last=True)
-
-    notes: list[str] = []
-    unplaced = models.filter(~pl.col("placed"))
-    if unplaced.height:
-        listed = ", ".join(f"{m} ({n})" for m, n in unplaced.select("model", "note").rows())
-        notes.append(f"{unplaced.height} model(s) not placed on the scale axis: {listed}")
-    small = emergence.filter(pl.col("reason") == "too_few_models")
-    if small.height:
-        fams = sorted({str(f) for f in small["family"].to_list()})
-        notes.append(
-            f"{small.height} curve(s) have fewer than {min_models} placed models and are not "
-            f"scored (families: {', '.join(fams)})"
-        )
-    if empty.height:
-        listed = "; ".join(
-            f"{'/'.join(str(v) for v in row[:-1])} ({row[-1]} missing)" for row in empty.rows()
-        )
-        notes.append(f"no values at all (left out of the curves): {listed}")
-    if agg.kind == "runs":
-        notes.append(
-            "rows are runs (aggregated results): intervals are over replicates, when there are "
-            "several; a single run per point has no interval"
-        )
-
-    mirage = power = None
-    skipped = "rows are runs, not examples"
-    if agg.kind == "examples":
-        found = mirage_predictions(
+    views = _views(lf, agg, models, points, emergence, cols, s, continuous)
+    emergence = views.emergence
+    agg.notes.extend(views.notes)
+    curves = views.points.select(*cols.curve_keys, s.model_col, *CURVE_COLUMNS).sort(
+        [*cols.curve_keys, "metric", "scale", s.model_col], nulls_last=True
+    )
+    mirage, power, mirage_skipped = _mirage(lf, agg, models, cols, s)
+    forecast = None
+    if s.forecast:
+        found = forecasts(
             lf,
-            agg.points,
             models,
-            keys=keys,
-            curve_keys=curve_keys,
-            length_col=length_col,
-            null_values=sentinels,
-            confidence=confidence,
+            keys=cols.keys,
+            curve_keys=cols.curve_keys,
+            targets=s.forecast,
+            length_col=s.length_col,
+            n_boot=s.n_boot,
+            seed=s.seed,
+            confidence=s.confidence,
         )
         if isinstance(found, str):
-            skipped = found
+            agg.notes.append(f"forecast skipped: {found}")
         else:
-            mirage, power = found
-    if mirage is None:
-        notes.append(f"mirage model skipped: {skipped}")
-    options: dict[str, Any] = {
-        "model_col": model_col,
-        "task_col": task_col,
-        "group": groups,
+            forecast = found
+    resolved: dict[str, Any] = {
+        "input_kind": agg.input_kind,
         "metrics": [
             {
-                "name": s.name,
-                "direction": directions[s.name],
-                "continuous": continuous[s.name],
-                "origin": s.origin,
+                "name": m.name,
+                "direction": "higher" if directions[m.name] else "lower",
+                "continuous": continuous[m.name],
+                "origin": m.origin,
             }
-            for s in specs
+            for m in cols.metrics
         ],
-        "replicate_col": replicate_col,
-        "doc_col": doc_col,
-        "null_values": sentinels,
-        "kind": agg.kind,
-        "axis": axis,
-        "scale": str(scale) if isinstance(scale, str | Path) else None,
-        "scale_col": scale_col,
-        "family_col": family_col,
-        "n_boot": n_boot,
-        "seed": seed,
-        "confidence": confidence,
-        "clip": clip,
-        "min_models": min_models,
-        "emergent_threshold": emergent_threshold,
+        "loss": views.loss_source,
     }
     return EmergenceReport(
         emergence=emergence,
         curves=curves,
-        side_by_side=side_by_side(emergence, curve_keys),
+        side_by_side=side_by_side(emergence, cols.curve_keys),
         models=models,
         mirage=mirage,
         power_law=power,
-        metrics=list(specs),
-        keys=keys,
-        curve_keys=curve_keys,
-        options=options,
-        notes=notes,
+        metrics=list(cols.metrics),
+        forecast=forecast,
+        examples=views.examples,
+        keys=cols.keys,
+        curve_keys=cols.curve_keys,
+        settings=s,
+        resolved=resolved,
+        notes=_notes(models, emergence, empty, agg, mirage_skipped, s),
     )
 
 
-__all__ = ["EmergenceReport", "analyze"]
+__all__ = ["analyze"]

@@ -8,7 +8,11 @@
   mirage flag;
 - ``models.csv``: where each model sits on the scale axis, unplaced models included;
 - ``mirage.csv`` and ``power_law.csv`` when the mirage model could run;
-- ``summary.json``: options, notes, the reason-code glossary and the list of files;
+- ``forecast.csv`` when forecasts were asked for (``--forecast exact_match=0.5``);
+- ``examples.parquet``: per curve and example, the correlation of its score with scale (when
+  rows are examples with ids);
+- ``summary.json``: the settings (``EmergenceSettings.to_dict()``), what the run resolved from
+  the data, notes, the reason-code glossary and the list of files;
 - ``plots/``: PNG and SVG figures when matplotlib is installed (the ``plot`` extra).
 """
 
@@ -23,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from rescore.emergence.curves import REASONS
+from rescore.emergence.curves import INFINITE, REASONS
+from rescore.emergence.result import EmergenceReport
+from rescore.emergence.scale import format_count
+from rescore.emergence.views import VIEW_COLUMNS
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from rescore.emergence.pipeline import EmergenceReport
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -62,8 +67,8 @@ def markdown_table(df: pl.DataFrame, columns: Sequence[str] | None = None) -> st
 def _score_cell(row: dict[str, Any]) -> str:
     score, low, high = row["emergence_score"], row["emergence_ci_low"], row["emergence_ci_high"]
     if score is None:
-        text = "inf" if row["reason"] == "median_step_zero" else "—"
-        if row["reason"] == "median_step_zero" and (row["improvement"] or 0) < 0:
+        text = "inf" if row["reason"] in INFINITE else "—"
+        if row["reason"] in INFINITE and (row["improvement"] or 0) < 0:
             text = "-inf"
     else:
         text = f"{score:.3g}"
@@ -110,6 +115,31 @@ def emergence_markdown(report: EmergenceReport) -> str:
         "",
         markdown_table(report.side_by_side),
     ]
+    views = [c for c in VIEW_COLUMNS if report.emergence[c].null_count() < report.emergence.height]
+    if views:
+        parts += [
+            "",
+            "## Newer views of scale",
+            "",
+            "Per-example correlation with scale (Schaeffer et al. 2024): `smooth_example_share` "
+            f"is the share of examples whose Spearman correlation is at least "
+            f"{report.settings.smooth_correlation:g}. Loss axis (Du et al. 2024; loss: "
+            f"{report.resolved.get('loss') or 'none'}): `loss_leaves_chance`. Resolution with "
+            "repeated samples (Hu et al. 2023): `rates_below_1_over_n`. See docs/emergence.md.",
+            "",
+            markdown_table(report.emergence, [*groups, "family", "metric", *views]),
+        ]
+    if report.forecast is not None and report.forecast.height:
+        parts += [
+            "",
+            "## Forecast and back-test",
+            "",
+            "The scale at which the fitted per-token law reaches each threshold, fitted on all "
+            "models and on the smallest ones only (the back-test: `within_ci` says whether the "
+            "observed crossing among the larger models falls in its interval).",
+            "",
+            markdown_table(report.forecast),
+        ]
     if report.notes:
         parts += ["", "## Notes", "", *[f"- {n}" for n in report.notes]]
     used = sorted({r for r in report.emergence["reason"].to_list() if r})
@@ -155,6 +185,23 @@ def print_table(report: EmergenceReport, console: Console | None = None) -> None
             f"[bold]mirage signature[/bold] ({where}): emergent under {row['emergent_under']}, "
             f"smooth under {row['smooth_under']}"
         )
+    if report.forecast is not None:
+        for row in report.forecast.iter_rows(named=True):
+            where = ", ".join(f"{k}={row[k]}" for k in [*groups, "family"])
+            ci = (
+                ""
+                if row["ci_low"] is None
+                else f" [{format_count(row['ci_low'])}, {format_count(row['ci_high'])}]"
+            )
+            check = ""
+            if row["observed_crossing"] is not None:
+                verdict = "inside" if row["within_ci"] else "outside"
+                check = f"; observed {format_count(row['observed_crossing'])} ({verdict})"
+            console.print(
+                f"[bold]forecast[/bold] ({where}) {row['metric']}={row['threshold']:g} from "
+                f"{row['fit_on']} models: {format_count(row['forecast_scale']) or 'never'}"
+                f"{ci}{check}"
+            )
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
 
@@ -203,6 +250,10 @@ def write_report(
         save(report.mirage, "mirage", ("csv",))
     if report.power_law is not None:
         save(report.power_law, "power_law", ("csv",))
+    if report.forecast is not None:
+        save(report.forecast, "forecast", ("csv",))
+    if report.examples is not None:
+        save(report.examples, "examples", ("parquet",))
 
     notes = list(report.notes)
     if plots:
@@ -216,7 +267,8 @@ def write_report(
             for path in plot_report(report, out / "plots", formats=formats):
                 files.append(str(path.relative_to(out)))
     summary = {
-        "options": report.options,
+        "settings": report.settings.to_dict(),
+        "resolved": report.resolved,
         "notes": notes,
         "n_curves": report.emergence.height,
         "n_models": report.models.height,

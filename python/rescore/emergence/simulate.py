@@ -88,6 +88,8 @@ def simulate_generations(
     task: str = "sim_generate",
     vocab_size: int = 1000,
     with_logprobs: bool = False,
+    difficulty: float = 0.0,
+    n_samples: int = 1,
     seed: int = 0,
 ) -> pl.DataFrame:
     """Generations of a model family for one task, under ``L_CE(N) = (N / c) ** alpha``.
@@ -109,7 +111,15 @@ def simulate_generations(
         ``[vocab_size, 2 * vocab_size)``, so a wrong token never matches a reference token.
     with_logprobs
         Add ``token_logprobs``: the per-token log-probability of each reference token
-        (``log p(N)``), as a teacher-forced scoring run would log it.
+        (``log p(N)``, or ``log p_i(N)`` with ``difficulty``), as a teacher-forced scoring run
+        would log it.
+    difficulty
+        Heterogeneous examples: example ``i`` has a difficulty ``h_i ~ N(0, difficulty)``,
+        shared by every model, and per-token loss ``L_CE(N) * exp(h_i)``, so its per-token
+        probability is ``p_i(N) = p(N) ** exp(h_i)``. ``0``: every example alike.
+    n_samples
+        Generations per example and model (a ``sample`` column ``0..n_samples-1`` is added when
+        above 1), as repeated sampling would give.
     seed
         Seed for all randomness.
 
@@ -130,8 +140,8 @@ def simulate_generations(
     4
     """
     sizes = _sizes(models)
-    if n_examples < 1 or vocab_size < 1:
-        msg = "`n_examples` and `vocab_size` must be positive"
+    if n_examples < 1 or vocab_size < 1 or n_samples < 1:
+        msg = "`n_examples`, `n_samples` and `vocab_size` must be positive"
         raise InvalidOptionError(msg)
     rng = np.random.default_rng(seed)
     choices = np.atleast_1d(np.asarray(target_lengths, dtype=np.int64))
@@ -145,31 +155,77 @@ def simulate_generations(
     )
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     reference = rng.integers(0, vocab_size, size=int(offsets[-1]), dtype=np.int64)
+    # Drawn after the references, so difficulty=0 leaves every other draw as it was.
+    hardness = np.exp(rng.normal(0.0, difficulty, size=n_examples)) if difficulty > 0 else None
+    token_example = np.repeat(np.arange(n_examples), lengths)
     p = per_token_probability(list(sizes.values()), c=c, alpha=alpha)
     frames = []
     for (name, _), p_model in zip(sizes.items(), p, strict=True):
-        correct = rng.random(reference.size) < p_model
-        wrong = vocab_size + rng.integers(0, vocab_size, size=reference.size, dtype=np.int64)
-        prediction = np.where(correct, reference, wrong)
-        pred_ids, ref_ids = _lists(prediction, offsets), _lists(reference, offsets)
-        frame = pl.DataFrame(
-            {
-                "model": pl.Series([name] * n_examples, dtype=pl.String),
-                "task": pl.Series([task] * n_examples, dtype=pl.String),
-                "doc_id": pl.Series(np.arange(n_examples, dtype=np.int64)),
-                "prediction": _text(pred_ids),
-                "reference": _text(ref_ids),
-                "prediction_ids": pred_ids.cast(pl.List(pl.Int64)),
-                "reference_ids": ref_ids.cast(pl.List(pl.Int64)),
-                "target_length": pl.Series(lengths, dtype=pl.Int64),
-            }
-        )
-        if with_logprobs:
-            logp = np.full(reference.size, np.log(p_model))
-            arr = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(logp))
-            frame = frame.with_columns(pl.Series("token_logprobs", arr).cast(pl.List(pl.Float64)))
-        frames.append(frame)
+        p_token = p_model ** hardness[token_example] if hardness is not None else p_model
+        for sample in range(n_samples):
+            correct = rng.random(reference.size) < p_token
+            wrong = vocab_size + rng.integers(0, vocab_size, size=reference.size, dtype=np.int64)
+            prediction = np.where(correct, reference, wrong)
+            pred_ids, ref_ids = _lists(prediction, offsets), _lists(reference, offsets)
+            frame = pl.DataFrame(
+                {
+                    "model": pl.Series([name] * n_examples, dtype=pl.String),
+                    "task": pl.Series([task] * n_examples, dtype=pl.String),
+                    "doc_id": pl.Series(np.arange(n_examples, dtype=np.int64)),
+                    "prediction": _text(pred_ids),
+                    "reference": _text(ref_ids),
+                    "prediction_ids": pred_ids.cast(pl.List(pl.Int64)),
+                    "reference_ids": ref_ids.cast(pl.List(pl.Int64)),
+                    "target_length": pl.Series(lengths, dtype=pl.Int64),
+                }
+            )
+            if n_samples > 1:
+                frame = frame.with_columns(pl.lit(sample, pl.Int64).alias("sample"))
+            if with_logprobs:
+                logp = np.broadcast_to(np.log(p_token), reference.shape).astype(np.float64)
+                arr = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), pa.array(logp))
+                frame = frame.with_columns(
+                    pl.Series("token_logprobs", arr).cast(pl.List(pl.Float64))
+                )
+            frames.append(frame)
     return pl.concat(frames)
+
+
+def expected_generation_curves(
+    models: Mapping[str, float] | Sequence[str] = EXAMPLE_FAMILY,
+    *,
+    c: float,
+    alpha: float,
+    target_lengths: int | Sequence[int],
+    difficulty: float = 0.0,
+    n_draws: int = 400_000,
+    seed: int = 12345,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """The population means that :func:`simulate_generations` samples from, per model.
+
+    ``exact_match`` is ``E[p_i(N) ** L]`` and ``token_edit_distance`` ``E[L (1 - p_i(N))]`` over
+    the target lengths (uniform over ``target_lengths``) and, with ``difficulty``, over the
+    example difficulties (by Monte Carlo with ``n_draws`` examples; exact without difficulty).
+    These are the "true" curves a bootstrap interval should cover.
+
+    >>> out = expected_generation_curves(["a-1b"], c=1e8, alpha=-0.5, target_lengths=2)
+    >>> round(float(out["exact_match"][0]), 4), round(float(out["token_edit_distance"][0]), 4)
+    (0.5313, 0.5422)
+    """
+    sizes = _sizes(models)
+    lengths = np.atleast_1d(np.asarray(target_lengths, dtype=np.float64))
+    p = per_token_probability(list(sizes.values()), c=c, alpha=alpha)
+    if difficulty > 0:
+        rng = np.random.default_rng(seed)
+        hard = np.exp(rng.normal(0.0, difficulty, size=n_draws))
+        length = rng.choice(lengths, size=n_draws)
+        p_i = p[:, np.newaxis] ** hard[np.newaxis, :]
+        em = (p_i ** length[np.newaxis, :]).mean(axis=1)
+        ted = (length[np.newaxis, :] * (1.0 - p_i)).mean(axis=1)
+    else:
+        em = (p[:, np.newaxis] ** lengths[np.newaxis, :]).mean(axis=1)
+        ted = lengths.mean() * (1.0 - p)
+    return {"exact_match": em, "token_edit_distance": ted}
 
 
 def simulate_choices(
@@ -273,6 +329,7 @@ def simulate_family(
 
 __all__ = [
     "EXAMPLE_FAMILY",
+    "expected_generation_curves",
     "per_token_probability",
     "simulate_choices",
     "simulate_family",
