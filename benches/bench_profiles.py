@@ -1,7 +1,9 @@
 """Cargo profiles side by side: build time from scratch against kernel speed.
 
 Each variant is a Cargo profile, optionally with settings overridden through Cargo's
-``CARGO_PROFILE_<NAME>_<KEY>`` variables, e.g. ``thin16=release:lto=thin:codegen-units=16``.
+``CARGO_PROFILE_<NAME>_<KEY>`` variables, e.g. ``thin16=release:lto=thin:codegen-units=16``,
+and optionally built from another git revision of this repository (a clone of it), e.g.
+``main=release@main`` builds what ``pip install .`` builds on ``main``.
 For each one the script runs ``maturin build --profile NAME`` in an empty target directory
 (timed: this is what a source install pays), unpacks the wheel, and then times the kernels of
 every variant in interleaved rounds (one subprocess per variant and round, the order rotated),
@@ -40,19 +42,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def parse_variant(spec: str) -> tuple[str, str, dict[str, str]]:
-    """``name=profile[:key=value...]`` -> (name, profile, Cargo environment overrides)."""
+def parse_variant(spec: str) -> tuple[str, str, dict[str, str], str | None]:
+    """``name=profile[@rev][:key=value...]`` -> (name, profile, Cargo overrides, git revision)."""
     name, _, rest = spec.partition("=")
     profile, *settings = rest.split(":")
+    profile, _, rev = profile.partition("@")
     env = {}
     for setting in settings:
         key, _, value = setting.partition("=")
         var = f"CARGO_PROFILE_{profile.upper().replace('-', '_')}_{key.upper().replace('-', '_')}"
         env[var] = value
-    return name, profile, env
+    return name, profile, env, rev or None
 
 
-def build(name: str, profile: str, env: dict[str, str], work: Path) -> tuple[float, float]:
+def build(
+    name: str, profile: str, env: dict[str, str], rev: str | None, work: Path
+) -> tuple[float, float]:
     """Build the variant's wheel from an empty target directory; return wall and CPU seconds.
 
     CPU time (user + system of every compiler process) is the steadier figure when other work
@@ -60,13 +65,19 @@ def build(name: str, profile: str, env: dict[str, str], work: Path) -> tuple[flo
     """
     target = work / f"target-{name}"
     out = work / f"wheel-{name}"
-    for d in (target, out):
+    src = work / f"src-{name}"
+    for d in (target, out, src):
         shutil.rmtree(d, ignore_errors=True)
+    if rev is None:
+        src = ROOT
+    else:
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(src)], check=True)
+        subprocess.run(["git", "-C", str(src), "checkout", "-q", rev], check=True)
     cmd = ["maturin", "build", "--profile", profile, "--out", str(out)]
     full_env = {**os.environ, **env, "CARGO_TARGET_DIR": str(target)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, env=full_env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=src, env=full_env, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -76,6 +87,8 @@ def build(name: str, profile: str, env: dict[str, str], work: Path) -> tuple[flo
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)
     shutil.rmtree(target)  # a few GB per variant otherwise
+    if rev is not None:
+        shutil.rmtree(src)
     return wall, cpu
 
 
@@ -122,6 +135,9 @@ def child(data: Path, inner: int) -> None:
             ignore_punctuation=True,
             **w,
         ),
+        "token_f1, words, 200k": lambda: rescore.token_f1(
+            short["prediction"], short["reference"], **w
+        ),
         "brier_score, 4 choices, 200k": lambda: rescore.brier_score(
             short["probabilities"], short["label"], **w
         ),
@@ -163,19 +179,19 @@ def main() -> None:
     builds_file = work / "builds.json"
     if builds_file.exists():
         builds = json.loads(builds_file.read_text())
-    for name, profile, env in variants:
+    for name, profile, env, rev in variants:
         if a.rebuild or name not in builds or not (work / f"site-{name}").is_dir():
-            builds[name] = list(build(name, profile, env, work))
+            builds[name] = list(build(name, profile, env, rev, work))
             builds_file.write_text(json.dumps(builds))
             wall, cpu = builds[name]
             print(f"built {name}: {wall:.0f} s wall, {cpu:.0f} s CPU", file=sys.stderr)
     data = work / "data"
     if not data.with_suffix(".short.parquet").exists():
         workloads(data)
-    samples: dict[str, dict[str, list[float]]] = {name: {} for name, _, _ in variants}
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name, *_ in variants}
     for r in range(a.rounds):
         order = variants[r % len(variants) :] + variants[: r % len(variants)]
-        for name, _, _ in order:
+        for name, *_ in order:
             site = work / f"site-{name}"
             env = {**os.environ, "PYTHONPATH": str(site)}
             cmd = [sys.executable, __file__, "--child", str(data), "--inner", str(a.inner)]
@@ -187,7 +203,7 @@ def main() -> None:
             for kernel, seconds in got["times"].items():
                 samples[name].setdefault(kernel, []).append(seconds)
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
-    names = [name for name, _, _ in variants]
+    names = [name for name, *_ in variants]
     base = names[0]
     print("| kernel (workers=1) | " + " | ".join(f"{n} median s (ratio)" for n in names) + " |")
     print("|---|" + "---:|" * len(names))
