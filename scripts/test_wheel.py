@@ -183,7 +183,7 @@ def main() -> None:
             check=True,
         ).stdout.strip()
         took = run(
-            [cli, "score", example, "--out", "rescore-out", "--keep-cols", "reference_ids"],
+            [cli, "score", example, "--out", "rescore-out"],  # the README's first command
             env=env,
             cwd=work,
         )
