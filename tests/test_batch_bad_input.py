@@ -140,7 +140,7 @@ def test_jsonl_type_change_names_the_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"metrics": "bleu"}, UnknownMetricError, r"unknown metric 'bleu'"),
+        ({"metrics": "bleurt"}, UnknownMetricError, r"unknown metric 'bleurt'"),
         ({"options": {"exact_match": {"stem": True}}}, InvalidOptionError, r"no option 'stem'"),
         (
             {
