@@ -32,8 +32,10 @@ from rescore.batch.writer import METADATA_KEY  # noqa: E402
 from rescore.cli import main  # noqa: E402
 from rescore.exceptions import (  # noqa: E402
     InputFormatError,
+    InvalidOptionError,
     PluginError,
     UnscorableRowError,
+    WorkerDiedError,
 )
 from rescore.registry import register_metric, unregister  # noqa: E402
 from tests.batch_data import manifest, read_out  # noqa: E402
@@ -429,3 +431,79 @@ def test_plugins_run_on_the_workers(inputs: Path, plugin_site: Path, tmp_path: P
     finally:
         unregister("words")
         unregister("broken")
+
+
+# --- workers that die every time ----------------------------------------------------------------
+
+
+def test_a_row_that_kills_every_worker_fails_the_job_after_max_retries(tmp_path: Path) -> None:
+    """A plugin that kills its worker process on one row: the job fails after exactly
+    ``max_retries`` retries of the rows around it (not Ray's endless retries), naming file and
+    rows; the parts written stay whole, and a rerun once the plugin is fixed finishes the job
+    with every row once."""
+    src = tmp_path / "in"
+    src.mkdir()
+    pq.write_table(pa.table(_rows(0, 300, holes=False)), src / "a.parquet")
+    b = _rows(300, 300, holes=False)
+    b["prediction"][211] = "POISON"  # row 211 of b.parquet: unit 3 at 64 rows a unit
+    pq.write_table(pa.table(b), src / "b.parquet", row_group_size=100)
+    attempts, armed = tmp_path / "attempts", tmp_path / "armed"
+    attempts.mkdir()
+    armed.touch()
+
+    def crashy(p: pa.Array, r: pa.Array) -> pa.Array:
+        """1.0 where the prediction equals the reference; kills its process on POISON."""
+        if armed.exists() and "POISON" in p.to_pylist():
+            (attempts / str(os.getpid())).touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return pc.cast(pc.equal(p, r), pa.float64())
+
+    register_metric(name="crashy", higher_is_better=True, continuous=True, inputs="text")(crashy)
+    kwargs: dict[str, Any] = {"metrics": "exact_match,crashy", "batch_size": BATCH}
+    out = tmp_path / "ray"
+    try:
+        with pytest.raises(WorkerDiedError) as info:
+            rescore.score(src, out, engine="ray", max_retries=2, **kwargs)
+        assert len(list(attempts.iterdir())) == 3  # the first attempt and two retries
+        e = info.value
+        assert (e.path, e.first_row, e.last_row, e.deaths) == (str(src / "b.parquet"), 192, 255, 3)
+        assert str(e).startswith(
+            f"{src / 'b.parquet'}: rows 192-255: the Ray worker scoring them died 3 times "
+            "(max_retries=2)"
+        )
+        assert not manifest(out)["complete"]
+        for part in out.glob("part-*.parquet"):  # whatever was written is whole
+            assert pq.read_metadata(part).num_rows > 0
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+        armed.unlink()  # the plugin is fixed: the same command finishes the job
+        result = rescore.score(src, out, engine="ray", max_retries=2, **kwargs)
+        assert result.resumed
+        rescore.score(src, tmp_path / "local", **kwargs)
+        _same_output(out, tmp_path / "local")
+    finally:
+        unregister("crashy")
+
+
+def test_max_retries_is_an_option_of_the_command() -> None:
+    result = CliRunner().invoke(main, ["score", "--help"], terminal_width=100)
+    assert "--max-retries" in result.output
+    with pytest.raises(InvalidOptionError, match="max_retries"):
+        rescore.score("x", "y", max_retries=-1)
+
+
+def test_memory_paths_are_refused_on_ray(tmp_path: Path) -> None:
+    """fsspec's memory:// lives in one process: Ray's workers would not see it."""
+    fsspec = pytest.importorskip("fsspec")
+    mem = fsspec.filesystem("memory")
+    mem.pipe("memory://rescore-ray/in/a.jsonl", b'{"prediction": "a", "reference": "a"}\n')
+    try:
+        with pytest.raises(InvalidOptionError, match=r"memory://rescore-ray/in/a\.jsonl: memory"):
+            rescore.score("memory://rescore-ray/in/", tmp_path / "o", engine="ray")
+        with pytest.raises(InvalidOptionError, match=r"memory://rescore-ray/out: memory"):
+            rescore.score(
+                _bad_inputs(tmp_path / "in", "unscorable"), "memory://rescore-ray/out", engine="ray"
+            )
+        assert not (tmp_path / "o").exists()
+    finally:
+        mem.rm("memory://rescore-ray", recursive=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,82 @@ def test_score_s3_in_and_out_equals_a_local_run(s3_env: dict[str, str], tmp_path
 def test_missing_remote_input_is_named(s3_env: dict[str, str]) -> None:
     with pytest.raises(FileNotFoundError, match=r"s3://evals/nothing-here"):
         rescore.score("s3://evals/nothing-here/", "s3://evals/x/")
+
+
+def test_a_missing_bucket_is_named_and_nothing_is_written(
+    s3_env: dict[str, str], tmp_path: Path
+) -> None:
+    with pytest.raises(FileNotFoundError, match=r"^input 's3://no-such-bucket/in' does not exist"):
+        rescore.score("s3://no-such-bucket/in/", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(FileNotFoundError, match=r"^s3://no-such-bucket/scores does not exist"):
+        rescore.score(FIXTURES / "inspect", "s3://no-such-bucket/scores/", metrics="exact_match")
+
+
+def _moto_auth(endpoint: str, actions_without_auth: str) -> None:
+    """Make the moto server check every request's signature and IAM policies ("0"), or none
+    ("inf"): moto's INITIAL_NO_AUTH_ACTION_COUNT, set through its API."""
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=actions_without_auth.encode(),
+        headers={"Content-Type": "text/plain"},  # a form body would not reach request.data
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def denied_key(s3_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """An IAM user with no policy (so every S3 request is denied), with auth enforced."""
+    _upload(FIXTURES / "inspect", "s3://evals/denied/in")
+    iam = boto3.client("iam")
+    iam.create_user(UserName="rescore-denied")
+    key = iam.create_access_key(UserName="rescore-denied")["AccessKey"]
+    _moto_auth(s3_env["AWS_ENDPOINT_URL"], "0")
+    try:
+        yield {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    finally:
+        _moto_auth(s3_env["AWS_ENDPOINT_URL"], "inf")
+        iam.delete_access_key(UserName="rescore-denied", AccessKeyId=key["AccessKeyId"])
+        iam.delete_user(UserName="rescore-denied")
+
+
+@pytest.mark.parametrize("credentials", ["no permission", "wrong secret"])
+def test_denied_access_is_named_without_the_secret(
+    denied_key: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    credentials: str,
+) -> None:
+    secret = denied_key["secret"] if credentials == "no permission" else "wrong-" + SECRET
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", denied_key["id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    storage.filesystem.cache_clear()
+    try:
+        with pytest.raises(PermissionError, match=r"^s3://evals/denied/in: access denied") as e:
+            rescore.score("s3://evals/denied/in/", tmp_path / "out", metrics="exact_match")
+        assert not (tmp_path / "out").exists()  # nothing written
+        with pytest.raises(PermissionError, match=r"^s3://evals/denied/out: access denied") as e2:
+            rescore.score(FIXTURES / "inspect", "s3://evals/denied/out/", metrics="exact_match")
+        cmd = [sys.executable, "-m", "rescore.cli", "score", "s3://evals/denied/in/"]
+        cli = subprocess.run(
+            [*cmd, "--out", str(tmp_path / "cli"), "-m", "exact_match"],
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+            check=False,
+        )
+    finally:
+        storage.filesystem.cache_clear()  # the next test's environment builds its own
+    assert cli.returncode == 1
+    assert "error: PermissionError: s3://evals/denied/in: access denied" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    assert not (tmp_path / "cli").exists()
+    for text in (str(e.value), str(e2.value), cli.stderr, cli.stdout, caplog.text):
+        assert secret not in text
+        assert SECRET not in text
 
 
 def test_sigkill_then_rerun_on_s3_has_every_row_once(
@@ -234,3 +311,16 @@ def test_second_job_on_one_output_refuses_while_the_first_runs(tmp_path: Path) -
     # the killed job's lock died with it: a rerun is not blocked
     result = rescore.score(src, out, metrics="exact_match", batch_size=1)
     assert result.resumed
+
+
+def test_hf_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hf:// cannot reach the Hub offline; without huggingface_hub the error says what to
+    install. (Importing a module set to None in sys.modules raises ImportError, as if absent.)"""
+    pytest.importorskip("fsspec")
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    storage.filesystem.cache_clear()
+    try:
+        with pytest.raises(rescore.exceptions.InvalidOptionError, match=r"rescore\[hf\]"):
+            rescore.score("hf://datasets/org/name/details/", "out")
+    finally:
+        storage.filesystem.cache_clear()

@@ -18,6 +18,9 @@
   type of values; the message names the metric and where it comes from.
 - ``TokenizerError`` (``InvalidOptionError``): a tokenizer that cannot be loaded (a missing
   ``tokenizer.json``: rescore never downloads one, or the ``tokenizers`` package is absent).
+- ``WorkerDiedError`` (``InvalidInputError``): on the Ray engine, the worker processes reading or
+  scoring some rows died every time (a poison row crashing a plugin, say), more often than
+  ``max_retries`` allows; the message names the file and the rows.
 """
 
 from __future__ import annotations
@@ -86,6 +89,32 @@ class TokenizerError(InvalidOptionError):
     """A tokenizer that cannot be loaded (missing file, or the optional package is absent)."""
 
 
+class WorkerDiedError(InvalidInputError):
+    """Ray workers died every time they read or scored some rows: ``path`` and rows
+    ``first_row`` to ``last_row`` (inclusive) name them, ``deaths`` counts the workers lost."""
+
+    def __init__(
+        self, message: str, *, path: str, first_row: int, last_row: int, deaths: int
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.first_row = first_row
+        self.last_row = last_row
+        self.deaths = deaths
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (self.path, self.first_row, self.last_row, self.deaths)
+        return (_worker_died_error, (str(self), *fields))
+
+
+def _worker_died_error(
+    message: str, path: str, first_row: int, last_row: int, deaths: int
+) -> WorkerDiedError:
+    return WorkerDiedError(
+        message, path=path, first_row=first_row, last_row=last_row, deaths=deaths
+    )
+
+
 __all__ = [
     "InputFormatError",
     "InvalidInputError",
@@ -98,4 +127,5 @@ __all__ = [
     "UnknownMetricError",
     "UnscorableRowError",
     "UnsupportedTypeError",
+    "WorkerDiedError",
 ]

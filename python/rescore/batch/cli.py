@@ -131,7 +131,7 @@ def score_command(
     try:
         settings = from_cli(ScoreSettings, _with_aliases(params))
         result = score(list(inputs), out, settings, progress=not quiet)
-    except (ValueError, TypeError, FileNotFoundError) as e:
+    except (ValueError, TypeError, OSError) as e:  # bad input, unreadable or denied paths
         err = Console(stderr=True, soft_wrap=True)
         err.print(f"error: {type(e).__name__}: {e}", style="red", markup=False, highlight=False)
         sys.exit(1)

@@ -355,6 +355,10 @@ def score(
     with clock.stage("plan"):
         inp = _plan_inputs(inputs, settings)
         spec = _resolve_spec(settings, inp)
+        if settings.engine == "ray":  # before the output is opened
+            from rescore.batch.ray_engine import check_shared
+
+            check_shared([as_path(out), *(f.path for f in inp.files)])
         out_dir, input_prints, recorded = _open_output(out, spec, settings, inp)
     try:
         with clock.stage("plan"):
@@ -373,6 +377,7 @@ def score(
                     bar,
                     address=settings.ray_address,
                     workers=settings.workers,
+                    max_retries=settings.max_retries,
                 )
             else:
                 run_local(plans, unit_job, out_dir, bar, in_flight=settings.in_flight, clock=clock)

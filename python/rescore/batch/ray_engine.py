@@ -35,16 +35,29 @@ fails its task. Ray Data does not retry user errors (its tasks' ``retry_exceptio
 retry): it stops the job, and :func:`run` raises the original error, which names file and row as
 the local engine's does (the job sets Ray Data's ``raise_original_map_exception``, so the error
 crosses from the worker intact). A worker process that dies (killed, out of memory, node lost)
-fails its task with a system error, which Ray Data retries: its tasks run with
-``max_retries=-1``, until they succeed. The retried task reads and scores the same units again
-and rewrites the same part names (a rename replaces a part whole), and the driver counts each
-unit once, so the output is complete and holds no duplicate. Parts written before the driver
-itself is stopped stay, and a rerun with the same arguments (on either engine) finishes the rest.
+fails its task with a system error, which Ray Data retries (its tasks run with
+``max_retries=-1``). The retried task reads and scores the same units again and rewrites the
+same part names (a rename replaces a part whole), and the driver counts each unit once, so the
+output is complete and holds no duplicate. Parts written before the driver itself is stopped
+stay, and a rerun with the same arguments (on either engine) finishes the rest.
+
+A worker that dies every time (a poison row that crashes a plugin, say) would be retried
+forever, so the job bounds the attempts itself: a :class:`DeathCounter` actor counts, per step
+of work (reading a unit; scoring and writing a unit or piece), the attempts that began and never
+ended; once a step has killed ``1 + max_retries`` workers, its next attempt raises
+:class:`~rescore.exceptions.WorkerDiedError` instead, naming the file and rows, which stops the
+job as bad input does. (Ray 2.60's Data API takes a task's ``max_retries`` only through
+``ray_remote_args``, deprecated and due to go in Ray 2.64, and its ``WorkerCrashedError`` does
+not say which task died; the actor costs one round trip per step.)
 
 Cluster. ``address=None`` starts a local cluster for the job (no dashboard, no usage
 statistics) and stops it after, unless this process already joined one; an address (e.g.
-``auto`` or ``head-ip:6379``) joins that cluster. Every node must see the input files and
-the output directory at the same paths (a shared filesystem) and have ``rescore`` installed.
+``auto`` or ``head-ip:6379``) joins that cluster. Every node must have ``rescore`` installed
+and see the input files and the output directory: at the same local paths (a shared file
+system), or as URIs (``s3://``, ``gs://``, ``hf://``, ...) that the workers read and write
+themselves, with credentials from each worker's environment (a local cluster's workers inherit
+the driver's; on a cluster, set them on every node or in the job's ``runtime_env``).
+``memory://`` lives in one process and is refused.
 """
 
 from __future__ import annotations
@@ -71,10 +84,10 @@ import pyarrow.parquet as pq
 from rescore import _rescore
 from rescore.batch.score_table import score_table
 from rescore.batch.spec import ScoreSpec, with_workers
-from rescore.batch.storage import AnyPath, arrow_source
+from rescore.batch.storage import AnyPath, RemotePath, arrow_source
 from rescore.batch.units import InputPlan, UnitJob
 from rescore.batch.writer import METADATA_KEY, OutputDir, write_part_file
-from rescore.exceptions import InvalidOptionError, UnscorableRowError
+from rescore.exceptions import InvalidOptionError, UnscorableRowError, WorkerDiedError
 
 if TYPE_CHECKING:
     from rescore.batch.progress import RowProgress
@@ -201,6 +214,72 @@ def unwrap_error(error: BaseException) -> BaseException | None:
             if isinstance(nxt, BaseException):
                 stack.append(nxt)
     return None
+
+
+# --- workers that die ----------------------------------------------------------------------------
+
+
+class DeathCounter:
+    """A Ray actor's class: per step of work (reading a unit, scoring and writing a piece),
+    the attempts that began and never ended, i.e. the workers that died in it."""
+
+    def __init__(self) -> None:
+        self.begun: Counter[str] = Counter()
+        self.ended: Counter[str] = Counter()
+
+    def begin(self, step: str) -> int:
+        """Start an attempt at ``step``; return how many earlier attempts died in it."""
+        deaths = self.begun[step] - self.ended[step]
+        self.begun[step] += 1
+        return deaths
+
+    def end(self, step: str) -> None:
+        self.ended[step] += 1
+
+
+@dataclass(frozen=True)
+class DeathGuard:
+    """Bounds the attempts at a step of work whose worker died (see :func:`run`)."""
+
+    counter: Any
+    """A :class:`DeathCounter` actor's handle."""
+    max_retries: int
+
+    @contextmanager
+    def step(self, path: str, first_row: int, last_row: int, what: str) -> Iterator[None]:
+        """Run a step on rows ``first_row`` to ``last_row`` of ``path``; raise
+        :class:`~rescore.exceptions.WorkerDiedError` instead once it has killed
+        ``max_retries + 1`` workers."""
+        import ray
+
+        key = f"{what} {path} {first_row}"
+        deaths = int(ray.get(self.counter.begin.remote(key)))
+        if deaths > self.max_retries:
+            msg = (
+                f"{path}: rows {first_row}-{last_row}: the Ray worker {what} them died "
+                f"{deaths} times (max_retries={self.max_retries}); a row there kills the "
+                "process (a plugin crashing on it, say; --engine local shows the crash), or "
+                "the workers ran out of memory (a smaller --batch-size), or nodes were lost "
+                "(a larger --max-retries)"
+            )
+            raise WorkerDiedError(
+                msg, path=path, first_row=first_row, last_row=last_row, deaths=deaths
+            )
+        try:
+            yield
+        finally:  # not reached when the process dies: the attempt stays begun, a death
+            self.counter.end.remote(key)
+
+
+@contextmanager
+def _guarded(
+    guard: DeathGuard | None, path: str, first_row: int, last_row: int, what: str
+) -> Iterator[None]:
+    if guard is None:
+        yield
+    else:
+        with guard.step(path, first_row, last_row, what):
+            yield
 
 
 # --- score_dataset: any Ray Dataset -------------------------------------------------------------
@@ -343,10 +422,19 @@ def read_ranges(
     return ranges
 
 
-def read_units(task: ReadRange, job: UnitJob) -> Iterator[pa.Table]:
+def read_units(
+    task: ReadRange, job: UnitJob, guard: DeathGuard | None = None
+) -> Iterator[pa.Table]:
     """The units of ``task`` as the local engine reads them, plus the source columns."""
-    fi = task.plan.index
-    for k, table in job.units(task.plan, task.first_unit):
+    fi, b, path = task.plan.index, job.batch_size, str(task.plan.file.path)
+    units = job.units(task.plan, task.first_unit)
+    k = task.first_unit
+    while True:
+        with _guarded(guard, path, k * b, (k + 1) * b - 1, "reading"):
+            item = next(units, None)
+        if item is None:
+            return
+        k, table = item
         if k not in task.skip:
             n, first = table.num_rows, k * job.batch_size
             table = table.append_column(FILE_COLUMN, pa.array(np.full(n, fi, np.int32)))
@@ -354,6 +442,7 @@ def read_units(task: ReadRange, job: UnitJob) -> Iterator[pa.Table]:
             yield table.append_column(UNIT_ROWS_COLUMN, pa.array(np.full(n, n, np.int64)))
         if task.stop_unit is not None and k + 1 >= task.stop_unit:
             return  # before the reader decodes the next task's rows
+        k += 1
 
 
 def _block_metadata(rows: int | None, path: str) -> Any:
@@ -381,9 +470,12 @@ def _unit_datasource() -> type:
     class RescoreUnitsDatasource(Datasource):
         """Reads a job's units with the local engine's reader, one task per :class:`ReadRange`."""
 
-        def __init__(self, ranges: Sequence[ReadRange], job: UnitJob) -> None:
+        def __init__(
+            self, ranges: Sequence[ReadRange], job: UnitJob, guard: DeathGuard | None = None
+        ) -> None:
             self._ranges = list(ranges)
             self._job = job
+            self._guard = guard
 
         def get_name(self) -> str:
             return "RescoreUnits"
@@ -399,7 +491,7 @@ def _unit_datasource() -> type:
         ) -> list[Any]:
             tasks = []
             for r in self._ranges:
-                read = functools.partial(read_units, r, self._job)
+                read = functools.partial(read_units, r, self._job, self._guard)
                 meta = _block_metadata(r.rows, str(r.plan.file.path))
                 if limit_param and per_task_row_limit is not None:
                     tasks.append(ReadTask(read, meta, per_task_row_limit=per_task_row_limit))
@@ -422,6 +514,7 @@ class WorkerJob:
     fingerprint: str
     paths: tuple[str, ...]
     part_meta: tuple[Mapping[str, Any], ...]
+    guard: DeathGuard | None = None
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -464,12 +557,14 @@ def score_units(batch: pa.Table, work: WorkerJob) -> pa.Table:
     for fi, k, offset, piece in unit_pieces(batch, b):
         unit_rows = int(piece.column(UNIT_ROWS_COLUMN)[0].as_py())
         table = piece.drop_columns(list(SOURCE_COLUMNS))
-        scored, record = work.job.score(table, work.paths[fi], k * b + offset)
+        first = k * b + offset
         whole = offset == 0 and piece.num_rows == unit_rows
-        if whole:
-            record = write_part_file(
-                work.out, work.fingerprint, fi, k, scored, record, work.part_meta[fi]
-            )
+        with _guarded(work.guard, work.paths[fi], first, first + piece.num_rows - 1, "scoring"):
+            scored, record = work.job.score(table, work.paths[fi], first)
+            if whole:
+                record = write_part_file(
+                    work.out, work.fingerprint, fi, k, scored, record, work.part_meta[fi]
+                )
         results.append(
             {
                 "file": fi,
@@ -559,6 +654,27 @@ class _Collector:
             self.out_dir.finish_file(fi, total, self.out_dir.file_rows_done(fi))
 
 
+@contextmanager
+def _death_guard(ray: Any, max_retries: int) -> Iterator[DeathGuard]:
+    counter = ray.remote(num_cpus=0)(DeathCounter).remote()
+    try:
+        yield DeathGuard(counter, max_retries)
+    finally:
+        ray.kill(counter)
+
+
+def check_shared(paths: Sequence[AnyPath]) -> None:
+    """Refuse paths that Ray workers cannot share with the driver (``memory://``)."""
+    for p in paths:
+        if isinstance(p, RemotePath) and p.protocol == "memory":
+            msg = (
+                f"{p}: memory:// paths live in one process, and Ray workers are other "
+                "processes; use --engine local, or a path every node sees (a shared file "
+                "system, s3://, gs://, ...)"
+            )
+            raise InvalidOptionError(msg)
+
+
 def run(
     plans: Sequence[InputPlan],
     job: UnitJob,
@@ -567,6 +683,7 @@ def run(
     *,
     address: str | None = None,
     workers: int = -1,
+    max_retries: int = 3,
     before_score: Callable[[pa.Table], pa.Table] | None = None,
 ) -> None:
     """Write every unit of ``plans`` not yet in ``out_dir`` with Ray Data tasks.
@@ -580,6 +697,10 @@ def run(
         The Ray cluster (see :func:`connected`).
     workers
         Kernel threads per task, and the CPUs each task reserves (``-1``: one).
+    max_retries
+        Attempts after the first at a unit (reading it, or scoring and writing it) whose
+        worker died; one more death raises :class:`~rescore.exceptions.WorkerDiedError`
+        naming its file and rows.
     before_score
         A function applied to each batch before scoring, in the same task (for tests: e.g. a
         map function that kills its worker).
@@ -587,17 +708,18 @@ def run(
     ranges = read_ranges(plans, job.batch_size, out_dir)
     threads = workers if workers > 0 else 1
     job = replace(job, spec=with_workers(job.spec, threads))
-    work = WorkerJob(
-        job,
-        out_dir.path,
-        out_dir.fingerprint,
-        tuple(str(p.file.path) for p in plans),
-        tuple(p.part_meta for p in plans),
-    )
     collector = _Collector(plans, job, out_dir)
     if ranges:
-        with connected(address) as ray:
-            source = _unit_datasource()(ranges, job)
+        with connected(address) as ray, _death_guard(ray, max_retries) as guard:
+            work = WorkerJob(
+                job,
+                out_dir.path,
+                out_dir.fingerprint,
+                tuple(str(p.file.path) for p in plans),
+                tuple(p.part_meta for p in plans),
+                guard,
+            )
+            source = _unit_datasource()(ranges, job, guard)
             ds = ray.data.read_datasource(source, override_num_blocks=len(ranges))
             # Our progress bar counts rows; Ray's bars would fight it on the terminal.
             ds.context.enable_progress_bars = False
@@ -625,7 +747,10 @@ __all__ = [
     "ROW_COLUMN",
     "SOURCE_COLUMNS",
     "UNIT_ROWS_COLUMN",
+    "DeathCounter",
+    "DeathGuard",
     "ReadRange",
+    "check_shared",
     "connected",
     "read_ranges",
     "read_units",

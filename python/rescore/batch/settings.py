@@ -21,6 +21,10 @@ from rescore.settings import setting
 DEFAULT_BATCH_SIZE = 65_536
 """Rows per work unit (and per part file): memory grows with it, never with the input size."""
 
+DEFAULT_MAX_RETRIES = 3
+"""Ray engine: attempts after the first at rows whose worker died. Small, as a poison row kills
+every worker that runs it; 3, as Ray Data retries a Parquet read that fails with an ``OSError``."""
+
 Engine = Literal["local", "ray"]
 ENGINES: tuple[Engine, ...] = ("local", "ray")
 
@@ -155,8 +159,9 @@ class ScoreSettings:
         "local",
         "local: this process. ray: Ray Data tasks on a Ray cluster (pip install "
         "'rescore[ray]'); same output, row for row, and either engine resumes the other's run. "
-        "Every node must see INPUT and --out at the same paths. With ray, --workers is threads "
-        "per task (-1: one), each task reserving that many CPUs.",
+        "Every node must see INPUT and --out: the same local paths (a shared file system) or "
+        "URIs such as s3://... (not memory://). With ray, --workers is threads per task (-1: "
+        "one), each task reserving that many CPUs.",
     )
     ray_address: str | None = setting(
         None,
@@ -165,6 +170,13 @@ class ScoreSettings:
         "cluster for the job.",
         envvar="RAY_ADDRESS",
         metavar="ADDRESS",
+    )
+    max_retries: int = setting(
+        DEFAULT_MAX_RETRIES,
+        "With --engine ray: how many times rows whose worker process died (killed, out of "
+        "memory, a plugin crashing the process on a row) are read and scored again before the "
+        "job fails, naming their file and rows.",
+        bounds=(0, None),
     )
     overwrite: bool = setting(
         False,
@@ -183,9 +195,12 @@ class ScoreSettings:
         if self.in_flight < 0:
             msg = f"in_flight must be 0 or a positive number of units, got {self.in_flight}"
             raise InvalidOptionError(msg)
+        if self.max_retries < 0:
+            msg = f"max_retries must be 0 or a positive number, got {self.max_retries}"
+            raise InvalidOptionError(msg)
         if self.engine not in ENGINES:
             msg = f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
             raise InvalidOptionError(msg)
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "ENGINES", "Engine", "ScoreSettings"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_MAX_RETRIES", "ENGINES", "Engine", "ScoreSettings"]

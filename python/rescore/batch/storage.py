@@ -32,6 +32,9 @@ from rescore.exceptions import InvalidOptionError
 
 URI = re.compile(r"^(?P<protocol>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<rest>.*)$")
 _ARROW = {"s3", "gs", "gcs", "hdfs"}
+_EXTRAS = {"hf": "hf"}
+"""The extra that installs a protocol's fsspec file system (others: fsspec's message names
+the package, e.g. adlfs for az://)."""
 
 
 @functools.cache
@@ -61,7 +64,11 @@ def filesystem(protocol: str) -> pafs.FileSystem:
         raise InvalidOptionError(msg) from None
     try:
         fs = fsspec.filesystem(protocol)
-    except (ImportError, ValueError) as e:
+    except ImportError as e:
+        extra = _EXTRAS.get(protocol, "remote")
+        msg = f"{protocol}:// paths need pip install 'rescore[{extra}]' ({e})"
+        raise InvalidOptionError(msg) from None
+    except ValueError as e:
         msg = f"no file system for {protocol}:// ({e})"
         raise InvalidOptionError(msg) from None
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs))
@@ -161,8 +168,7 @@ class RemotePath:
         try:
             return self.fs.get_file_info(self.fs_path)
         except OSError as e:
-            msg = f"{self.uri}: cannot be read ({_clean(e)})"
-            raise OSError(msg) from None
+            raise _remote_error(self.uri, "cannot be read", e) from None
 
     def exists(self) -> bool:
         return bool(self._info().type != pafs.FileType.NotFound)
@@ -183,7 +189,11 @@ class RemotePath:
     def _files(self, recursive: bool) -> Iterator[RemotePath]:
         selector = pafs.FileSelector(self.fs_path, recursive=recursive, allow_not_found=True)
         base = self.fs_path.strip("/")
-        for info in self.fs.get_file_info(selector):
+        try:
+            infos = self.fs.get_file_info(selector)
+        except OSError as e:
+            raise _remote_error(self.uri, "cannot be listed", e) from None
+        for info in infos:
             if recursive and info.type != pafs.FileType.File:
                 continue
             found = info.path.strip("/")  # fsspec's in-memory file system adds a leading "/"
@@ -210,8 +220,7 @@ class RemotePath:
             msg = f"{self.uri} does not exist"
             raise FileNotFoundError(msg) from None
         except OSError as e:
-            msg = f"{self.uri}: cannot be opened ({_clean(e)})"
-            raise OSError(msg) from None
+            raise _remote_error(self.uri, "cannot be opened", e) from None
         msg = f"mode {mode!r} is not supported on remote paths"
         raise ValueError(msg)
 
@@ -223,8 +232,14 @@ class RemotePath:
         return self.read_bytes().decode(encoding)
 
     def write_bytes(self, data: bytes) -> None:
-        with self.open("wb") as f:
-            f.write(data)
+        """Write the file whole (on S3, with ``allow_delayed_open``, one request on close)."""
+        try:
+            with self.open("wb") as f:
+                f.write(data)
+        except OSError as e:  # the request fails on close
+            if str(e).startswith(self.uri):  # already named
+                raise
+            raise _remote_error(self.uri, "cannot be written", e) from None
 
     def unlink(self, missing_ok: bool = False) -> None:
         try:
@@ -232,10 +247,39 @@ class RemotePath:
         except FileNotFoundError:
             if not missing_ok:
                 raise
+        except OSError as e:
+            raise _remote_error(self.uri, "cannot be deleted", e) from None
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
-        """Object stores have no directories; file systems that do get one."""
-        self.fs.create_dir(self.fs_path, recursive=True)
+        """Object stores have no directories; file systems that do get one. A missing bucket
+        is not created."""
+        try:
+            self.fs.create_dir(self.fs_path, recursive=True)
+        except OSError as e:
+            raise _remote_error(self.uri, "cannot be created", e) from None
+
+
+_DENIED = re.compile(
+    r"ACCESS_DENIED|AccessDenied|INVALID_ACCESS_KEY_ID|SIGNATURE_DOES_NOT_MATCH|"
+    r"InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|\b403\b|\b401\b|[Pp]ermission denied"
+)
+_MISSING = re.compile(r"NO_SUCH_BUCKET|NoSuchBucket|[Bb]ucket '[^']*' not found|\b404\b")
+
+
+def _remote_error(uri: str, what: str, e: OSError) -> OSError:
+    """``e`` as an error naming ``uri`` (never a credential): :class:`PermissionError` when the
+    store denied access, :class:`FileNotFoundError` for a missing bucket, else
+    :class:`OSError`."""
+    # pyarrow's advice on a missing bucket names an option rescore does not have
+    detail = _clean(e).replace(" To create buckets, enable the allow_bucket_creation option.", "")
+    if isinstance(e, PermissionError) or _DENIED.search(detail):
+        return PermissionError(
+            f"{uri}: access denied ({detail}); check the credentials in the environment "
+            "(AWS_ACCESS_KEY_ID, AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS, HF_TOKEN, ...)"
+        )
+    if isinstance(e, FileNotFoundError) or _MISSING.search(detail):
+        return FileNotFoundError(f"{uri} does not exist ({detail})")
+    return OSError(f"{uri}: {what} ({detail})")
 
 
 def _clean(e: Exception) -> str:
