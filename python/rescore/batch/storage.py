@@ -9,7 +9,8 @@ File systems: pyarrow's own where it has one (``s3``, ``gs``/``gcs``, ``hdfs``: 
 extra dependency), fsspec's otherwise (``memory``, ``hf`` through ``huggingface_hub``, ``az``
 through ``adlfs``, ...), wrapped as a pyarrow file system. Credentials and endpoints come only
 from the standard environment and configuration files (``AWS_ACCESS_KEY_ID``,
-``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3``, ``~/.aws/config``, ``HF_TOKEN``, ...), never from
+``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3``, ``~/.aws/config``, ``GOOGLE_APPLICATION_CREDENTIALS``,
+``STORAGE_EMULATOR_HOST``, ``HF_TOKEN``, ...), never from
 rescore's options; a ``RemotePath`` holds only its URI (credentials are never pickled, logged
 or written to a manifest). On S3, small objects are written with one ``PutObject``
 (``allow_delayed_open``): an object appears only once complete, so a part is never seen
@@ -50,6 +51,19 @@ def filesystem(protocol: str) -> pafs.FileSystem:
             kwargs["region"] = region
         return pafs.S3FileSystem(**kwargs)
     if protocol in ("gs", "gcs"):
+        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+        if emulator:  # Google's clients read this for a local server; pyarrow's does not
+            m = re.match(r"^(?:(?P<scheme>https?)://)?(?P<host>[^/]+)/?$", emulator)
+            if m is None:
+                msg = (
+                    f"STORAGE_EMULATOR_HOST must be host:port or http://host:port, got {emulator!r}"
+                )
+                raise InvalidOptionError(msg)
+            return pafs.GcsFileSystem(
+                anonymous=True,
+                scheme=m.group("scheme") or "http",
+                endpoint_override=m.group("host"),
+            )
         return pafs.GcsFileSystem()
     if protocol == "hdfs":
         msg = "hdfs:// paths need pyarrow's HadoopFileSystem: open them with a full URI"
