@@ -83,6 +83,7 @@ import pyarrow.parquet as pq
 
 from rescore import _rescore
 from rescore.batch.score_table import score_table
+from rescore.batch.settings import DEFAULT_MAX_RETRIES
 from rescore.batch.spec import ScoreSpec, with_workers
 from rescore.batch.storage import AnyPath, RemotePath, arrow_source
 from rescore.batch.units import InputPlan, UnitJob
@@ -683,7 +684,7 @@ def run(
     *,
     address: str | None = None,
     workers: int = -1,
-    max_retries: int = 3,
+    max_retries: int = DEFAULT_MAX_RETRIES,
     before_score: Callable[[pa.Table], pa.Table] | None = None,
 ) -> None:
     """Write every unit of ``plans`` not yet in ``out_dir`` with Ray Data tasks.
