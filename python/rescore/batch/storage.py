@@ -9,10 +9,12 @@ File systems: pyarrow's own where it has one (``s3``, ``gs``/``gcs``, ``hdfs``: 
 extra dependency), fsspec's otherwise (``memory``, ``hf`` through ``huggingface_hub``, ``az``
 through ``adlfs``, ...), wrapped as a pyarrow file system. Credentials and endpoints come only
 from the standard environment and configuration files (``AWS_ACCESS_KEY_ID``,
-``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3``, ``~/.aws/config``, ``GOOGLE_APPLICATION_CREDENTIALS``,
-``STORAGE_EMULATOR_HOST``, ``HF_TOKEN``, ...), never from
+``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3``, ``~/.aws/config``,
+``GOOGLE_APPLICATION_CREDENTIALS``, ``STORAGE_EMULATOR_HOST``, ``HF_TOKEN``, ...), never from
 rescore's options; a ``RemotePath`` holds only its URI (credentials are never pickled, logged
-or written to a manifest). On S3, small objects are written with one ``PutObject``
+or written to a manifest). A path that does not exist raises :class:`FileNotFoundError`, one
+the credentials do not allow :class:`PermissionError`, each naming the URI (never a
+credential). On S3, small objects are written with one ``PutObject``
 (``allow_delayed_open``): an object appears only once complete, so a part is never seen
 half-written.
 """
