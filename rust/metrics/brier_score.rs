@@ -272,8 +272,7 @@ pub(crate) fn softmax_named(
 #[inline]
 pub(crate) fn logprob_max(x: &[f64], argument: &'static str, row: usize) -> RescoreResult<f64> {
     let mut max = f64::NEG_INFINITY;
-    // `!(v < +inf)` is true for NaN and +inf alike: one comparison per value in the loop.
-    if let Some(choice) = x.iter().position(|&v| !(v < f64::INFINITY)) {
+    if let Some(choice) = x.iter().position(|&v| v.is_nan() || v == f64::INFINITY) {
         return Err(RescoreError::ProbabilityOutOfRange {
             argument,
             row,

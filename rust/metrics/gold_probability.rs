@@ -239,12 +239,12 @@ mod tests {
     #[test]
     fn same_bits_as_the_softmax_in_place() {
         use super::super::brier_score::softmax_named;
-        let rows: Vec<Vec<f64>> = (0..200)
+        let rows: Vec<Vec<f64>> = (0..200u32)
             .map(|i| {
-                (0..1 + i % 6)
+                (0..=i % 6)
                     .map(|k| match (i * 7 + k * 3) % 11 {
                         0 if k > 0 => f64::NEG_INFINITY,
-                        r => -((i * 31 + k * 17) % 97) as f64 / 7.3 - r as f64,
+                        r => -f64::from((i * 31 + k * 17) % 97) / 7.3 - f64::from(r),
                     })
                     .collect()
             })
