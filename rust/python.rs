@@ -542,6 +542,8 @@ fn exact_match_options(
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
+    ignore_articles: bool,
+    collapse_whitespace: bool,
     regexes_to_ignore: Vec<String>,
     punctuation: &str,
     workers: i64,
@@ -553,9 +555,9 @@ fn exact_match_options(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
-        // lm-eval's exact match has no article or whitespace steps (HELM's quasi match does)
-        ignore_articles: false,
-        collapse_whitespace: false,
+        // off by default: lm-eval's exact match has no article or whitespace steps
+        ignore_articles,
+        collapse_whitespace,
         empty_prediction_fails: false,
         regexes_to_ignore,
         punctuation: Punctuation::parse(punctuation)?,
@@ -569,7 +571,8 @@ fn exact_match_options(
 #[pyfunction]
 #[pyo3(signature = (
     samples, references=None, *, k=None, strip=false, ignore_case=false, ignore_punctuation=false,
-    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+    ignore_numbers=false, ignore_articles=false, collapse_whitespace=false, regexes_to_ignore=Vec::new(),
+    punctuation="ascii", workers=-1, on_error="raise",
 ))]
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
 fn sample_estimate(
@@ -581,6 +584,8 @@ fn sample_estimate(
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
+    ignore_articles: bool,
+    collapse_whitespace: bool,
     regexes_to_ignore: Vec<String>,
     punctuation: &str,
     workers: i64,
@@ -595,6 +600,8 @@ fn sample_estimate(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
+        ignore_articles,
+        collapse_whitespace,
         regexes_to_ignore,
         punctuation,
         workers,
@@ -619,7 +626,8 @@ fn sample_estimate(
 #[pyfunction]
 #[pyo3(signature = (
     samples, references, *, k=None, strip=false, ignore_case=false, ignore_punctuation=false,
-    ignore_numbers=false, regexes_to_ignore=Vec::new(), punctuation="ascii", workers=-1, on_error="raise",
+    ignore_numbers=false, ignore_articles=false, collapse_whitespace=false, regexes_to_ignore=Vec::new(),
+    punctuation="ascii", workers=-1, on_error="raise",
 ))]
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // mirrors lm-eval's keywords
 fn majority_vote(
@@ -631,6 +639,8 @@ fn majority_vote(
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
+    ignore_articles: bool,
+    collapse_whitespace: bool,
     regexes_to_ignore: Vec<String>,
     punctuation: &str,
     workers: i64,
@@ -648,6 +658,8 @@ fn majority_vote(
         ignore_case,
         ignore_punctuation,
         ignore_numbers,
+        ignore_articles,
+        collapse_whitespace,
         regexes_to_ignore,
         punctuation,
         workers,

@@ -43,44 +43,96 @@ TASKS = {
 }
 
 
-def write_logs(data_dir: Path, out_dir: Path) -> Path:
-    """Run lm-eval on the three tasks; return the directory holding its files."""
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import lm_eval
+PAGES = [
+    "The quick brown fox\njumps over  the lazy dog.",
+    " Ünïcödé text, with accents: é è ê \n\n and a tab\tinside ",
+    "one",
+    "A longer page " * 40,
+]
+QUESTIONS = [
+    {"q": f"({i}) What is {i % 4} + {i % 4}?", "answer": str(2 * (i % 4))} for i in range(40)
+]
+ANSWER_POOL = ["0", "2", "4", "6", "6", "4.", "Four", " 2"]
+REPEATS = 6
+
+
+def _hashed_lm() -> Any:
     from lm_eval.api.model import LM
-    from lm_eval.loggers import EvaluationTracker
+
+    def _hash(*parts: str) -> int:
+        return int(hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:8], 16)
 
     class HashedLM(LM):  # type: ignore[misc]
-        """Log-likelihoods hashed from (context, continuation): deterministic, offline."""
+        """Log-likelihoods and generations hashed from the request: deterministic, offline."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: dict[str, int] = {}
 
         def loglikelihood(
             self, requests: list[Any], disable_tqdm: bool = False
         ) -> list[tuple[float, bool]]:
             out = []
             for r in requests:
-                context, continuation = r.args
-                key = f"{context}\x00{continuation}".encode()
-                h = int(hashlib.sha256(key).hexdigest()[:8], 16)
+                h = _hash(*r.args)
                 out.append((-(h % 10000) / 700.0 - 0.01, h % 3 == 0))
             return out
 
-        def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> Any:
-            raise NotImplementedError
+        def loglikelihood_rolling(
+            self, requests: list[Any], disable_tqdm: bool = False
+        ) -> list[float]:
+            return [-(_hash(r.args[0]) % 100000) / 97.0 - 0.5 for r in requests]
 
-        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> Any:
-            raise NotImplementedError
+        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+            # lm-eval repeats a request `repeats` times: the n-th copy gets the n-th sample
+            out = []
+            for r in requests:
+                context = r.args[0]
+                n = self.seen.get(context, 0)
+                self.seen[context] = n + 1
+                out.append(ANSWER_POOL[_hash(context, str(n)) % len(ANSWER_POOL)])
+            return out
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    docs = data_dir / "mc.jsonl"
-    docs.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCS), "utf-8")
+    return HashedLM()
+
+
+def _run(configs: list[dict[str, Any]], out_dir: Path) -> Path:
+    """lm-eval's simple_evaluate and EvaluationTracker on ``configs``; the model directory."""
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import lm_eval
+    from lm_eval.loggers import EvaluationTracker
+
+    tracker = EvaluationTracker(output_path=str(out_dir))
+    results = lm_eval.simple_evaluate(
+        model=_hashed_lm(), tasks=configs, log_samples=True, evaluation_tracker=tracker
+    )
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for name in results["configs"]:
+        tracker.save_results_samples(task_name=name, samples=samples[name])
+    (model_dir,) = [p for p in out_dir.iterdir() if p.is_dir()]
+    return model_dir
+
+
+def _json_dataset(path: Path, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
+    return {
+        "dataset_path": "json",
+        "dataset_kwargs": {"data_files": {"test": str(path)}},
+        "test_split": "test",
+    }
+
+
+def write_logs(data_dir: Path, out_dir: Path) -> Path:
+    """Run lm-eval on the three multiple-choice tasks; return the directory of its files."""
+    dataset = _json_dataset(data_dir / "mc.jsonl", DOCS)
     configs = []
     for name, spec in TASKS.items():
         config: dict[str, Any] = {
             "task": name,
-            "dataset_path": "json",
-            "dataset_kwargs": {"data_files": {"test": str(docs)}},
-            "test_split": "test",
+            **dataset,
             "output_type": "multiple_choice",
             "doc_to_text": "{{q}}",
             "doc_to_choice": "{{choices}}",
@@ -93,13 +145,46 @@ def write_logs(data_dir: Path, out_dir: Path) -> Path:
         if "target_delimiter" in spec:
             config["target_delimiter"] = spec["target_delimiter"]
         configs.append(config)
-    tracker = EvaluationTracker(output_path=str(out_dir))
-    results = lm_eval.simple_evaluate(
-        model=HashedLM(), tasks=configs, log_samples=True, evaluation_tracker=tracker
-    )
-    samples = results.pop("samples")
-    tracker.save_results_aggregated(results=results, samples=samples)
-    for name in results["configs"]:
-        tracker.save_results_samples(task_name=name, samples=samples[name])
-    (model_dir,) = [p for p in out_dir.iterdir() if p.is_dir()]
-    return model_dir
+    return _run(configs, out_dir)
+
+
+def write_rolling_and_generation_logs(data_dir: Path, out_dir: Path) -> Path:
+    """Run lm-eval on a wikitext-like ``loglikelihood_rolling`` task (its three perplexity
+    metrics) and a generation task sampled ``REPEATS`` times per question with exact match
+    under lm-eval's default ``take_first`` filter and a ``take_first_k`` + ``majority_vote``
+    (maj@4) filter; return the directory of its files."""
+    rolling = {
+        "task": "rescore_rolling",
+        **_json_dataset(data_dir / "pages.jsonl", [{"page": p} for p in PAGES]),
+        "output_type": "loglikelihood_rolling",
+        "doc_to_text": "",
+        "doc_to_target": "{{page}}",
+        "metric_list": [
+            {"metric": "word_perplexity"},
+            {"metric": "byte_perplexity"},
+            {"metric": "bits_per_byte"},
+        ],
+    }
+    exact = {"metric": "exact_match", "aggregation": "mean", "higher_is_better": True}
+    generation = {
+        "task": "rescore_gen",
+        **_json_dataset(data_dir / "questions.jsonl", QUESTIONS),
+        "output_type": "generate_until",
+        "doc_to_text": "{{q}}",
+        "doc_to_target": "{{answer}}",
+        "generation_kwargs": {"until": ["\n"], "do_sample": True, "temperature": 1.0},
+        "repeats": REPEATS,
+        "metric_list": [exact],
+        "filter_list": [
+            {"name": "take_first", "filter": [{"function": "take_first"}]},
+            {
+                "name": "maj@4",
+                "filter": [
+                    {"function": "take_first_k", "k": 4},
+                    {"function": "majority_vote"},
+                    {"function": "take_first"},
+                ],
+            },
+        ],
+    }
+    return _run([rolling, generation], out_dir)

@@ -314,3 +314,77 @@ def test_emergence_points_are_lm_eval_corpus_values() -> None:
             want = bits([(x, len(d.encode("utf-8"))) for x, d in zip(ll, text, strict=True)])
         assert row["mean"] == pytest.approx(want, rel=1e-12)
         assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+# --- logs written by lm-eval itself -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rolling task and a generation task with repeats, run through lm-eval's own
+    simple_evaluate and EvaluationTracker (tests/lm_eval_logs.py)."""
+    pytest.importorskip("lm_eval")
+    from tests.lm_eval_logs import write_rolling_and_generation_logs
+
+    base = tmp_path_factory.mktemp("lm_eval_own")
+    return write_rolling_and_generation_logs(base / "data", base / "out")
+
+
+def _own(run_dir: Path, task: str) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
+    (path,) = run_dir.glob(f"samples_{task}_*.jsonl")
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    results = json.loads(next(run_dir.glob("results_*.json")).read_text("utf-8"))
+    return path, records, results["results"][task]
+
+
+def test_lm_eval_rolling_log_equals_its_records_and_results_file(
+    own_logs: Path, tmp_path: Path
+) -> None:
+    path, records, results = _own(own_logs, "rescore_rolling")
+    names = ("word_perplexity", "byte_perplexity", "bits_per_byte")
+    result = rescore.score(path, tmp_path / "out", metrics=",".join(names))
+    rows = sorted(result.read().to_pylist(), key=lambda r: r["doc_id"])
+    assert len(rows) == len(records) == 4
+    for row, rec in zip(rows, sorted(records, key=lambda r: r["doc_id"]), strict=True):
+        ll, words = rec["word_perplexity"]
+        _, n_bytes = rec["byte_perplexity"]
+        assert row["word_perplexity"] == pytest.approx(math.exp(-ll / words), rel=1e-12)
+        assert row["byte_perplexity"] == pytest.approx(math.exp(-ll / n_bytes), rel=1e-12)
+        assert row["bits_per_byte"] == pytest.approx(-ll / n_bytes / math.log(2), rel=1e-12)
+    summary = result.summary.row(0, named=True)
+    for name in names:
+        assert summary[name] == pytest.approx(results[f"{name},none"], rel=1e-12)
+
+
+def test_lm_eval_generation_log_with_repeats(own_logs: Path, tmp_path: Path) -> None:
+    """exact_match of each filter's record and of the results file; the `repeats` samples of
+    each record in `samples`: sample accuracy and pass@k counted from them, and maj@4 equal to
+    lm-eval's take_first_k + majority_vote filter record."""
+    from tests.lm_eval_logs import REPEATS
+
+    path, records, results = _own(own_logs, "rescore_gen")
+    result = rescore.score(
+        path,
+        tmp_path / "out",
+        metrics=["exact_match", "majority_vote", "pass_at_k", "sample_accuracy"],
+        options={"majority_vote": {"k": 4}, "pass_at_k": {"k": 4}},
+    )
+    by_key = {(r["doc_id"], r["filter"]): r for r in records}
+    rows = result.read().to_pylist()
+    assert len(rows) == len(by_key) == len(records)
+    assert {r["filter"] for r in rows} == {"take_first", "maj@4"}
+    for row in rows:
+        rec = by_key[(row["doc_id"], row["filter"])]
+        assert row["exact_match"] == bool(rec["exact_match"])
+        generations = rec["resps"][0]
+        assert len(generations) == REPEATS
+        c = sum(g == rec["target"] for g in generations)
+        assert row["sample_accuracy"] == c / REPEATS
+        want = 1.0 if REPEATS - c < 4 else 1 - math.comb(REPEATS - c, 4) / math.comb(REPEATS, 4)
+        assert row["pass_at_k"] == pytest.approx(want, rel=1e-12)
+        assert row["majority_vote"] == bool(by_key[(row["doc_id"], "maj@4")]["exact_match"])
+    # lm-eval's results file: the mean of each filter's records
+    for key in ("take_first", "maj@4"):
+        mean = np.mean([r["exact_match"] for r in rows if r["filter"] == key])
+        assert mean == pytest.approx(results[f"exact_match,{key}"], abs=1e-12)
+    assert 0 < results["exact_match,maj@4"] < 1  # the fixture tells right from wrong

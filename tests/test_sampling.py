@@ -5,6 +5,7 @@ majority vote, and lm-eval's own majority-vote filter where lm-eval is installed
 from __future__ import annotations
 
 import itertools
+import re
 import string
 from collections import Counter
 from pathlib import Path
@@ -281,3 +282,109 @@ def test_text_samples_in_every_layout(layout: pa.DataType) -> None:
     assert rescore.pass_at_k(array.slice(1), refs[1:]).to_pylist() == [0.0, None, 0.5]
     series = pl.Series(samples)  # polars: large_list of string_view
     assert rescore.sample_accuracy(series, pl.Series(refs)).to_list() == [2 / 3, 0.0, None, 0.5]
+
+
+# --- exact match's article and whitespace steps -------------------------------------------------
+
+WORDY = st.sampled_from(["the cat", "The  cat", "a cat ", "cat", "an  owl", "owl", " the owl.", ""])
+
+
+def squad_steps(text: str, *, ignore_case: bool, articles: bool, whitespace: bool) -> str:
+    """exact_match's steps in its order, in plain Python: lower case, then the articles
+    (``re.sub(r"\\b(a|an|the)\\b", " ", s)``), then ``" ".join(s.split())``."""
+    if ignore_case:
+        text = text.lower()
+    if articles:
+        text = re.sub(r"\b(a|an|the)\b", " ", text)
+    if whitespace:
+        text = " ".join(text.split())
+    return text
+
+
+@given(
+    st.lists(st.tuples(st.lists(WORDY, min_size=1, max_size=6), WORDY), max_size=12),
+    st.integers(1, 6),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+@example([(["the cat", "a cat", "cat "], "cat")], 1, False, True, True)
+def test_article_and_whitespace_options_equal_plain_python(
+    rows: list[tuple[list[str], str]], k: int, ignore_case: bool, articles: bool, spaces: bool
+) -> None:
+    def norm(text: str) -> str:
+        return squad_steps(text, ignore_case=ignore_case, articles=articles, whitespace=spaces)
+
+    samples = [s for s, _ in rows]
+    refs = [r for _, r in rows]
+    options = {
+        "ignore_case": ignore_case,
+        "ignore_articles": articles,
+        "collapse_whitespace": spaces,
+    }
+    correct = [[norm(x) == norm(r) for x in s] for s, r in rows]
+    rows_k = [r for r in range(len(rows)) if len(samples[r]) >= k]
+    got = rescore.pass_at_k([samples[r] for r in rows_k], [refs[r] for r in rows_k], k=k, **options)
+    assert got.to_pylist() == rescore.pass_at_k([correct[r] for r in rows_k], k=k).to_pylist()
+    assert rescore.sample_accuracy(samples, refs, **options).to_pylist() == [
+        sum(c) / len(c) for c in correct
+    ]
+    assert rescore.majority_vote(samples, refs, k=k, **options).to_pylist() == [
+        counter_vote([norm(x) for x in s], k) == norm(r) for s, r in rows
+    ]
+
+
+def test_article_and_whitespace_options_default_off_as_lm_eval() -> None:
+    samples, refs = [["the  cat", "a cat"]], ["cat"]
+    assert rescore.sample_accuracy(samples, refs).to_pylist() == [0.0]
+    assert rescore.sample_accuracy(samples, refs, ignore_articles=True).to_pylist() == [0.0]
+    both = {"ignore_articles": True, "collapse_whitespace": True}
+    assert rescore.sample_accuracy(samples, refs, **both).to_pylist() == [1.0]
+    assert rescore.majority_vote(samples, refs, **both).to_pylist() == [True]
+    with pytest.raises(InvalidOptionError, match="ignore_articles"):
+        rescore.pass_at_k([[True]], ignore_articles=True)  # no text to normalise
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "want"),
+    [
+        ("pass_at_k", {"k": 1}, [0.5, 1.0]),
+        ("sample_accuracy", {}, [0.5, 1.0]),
+        ("majority_vote", {"k": 2}, [True, True]),
+    ],
+)
+def test_article_and_whitespace_options_in_the_registry_and_namespace(
+    name: str, options: dict[str, int], want: list[object]
+) -> None:
+    entry = rescore.get_metric(name)
+    for option in ("ignore_articles", "collapse_whitespace"):
+        assert entry.option(option).default is False
+        assert entry.check_options({option: True}) == {option: True}
+        with pytest.raises(InvalidOptionError, match=option):
+            entry.check_options({option: "yes"})
+    df = pl.DataFrame({"s": [["The  cat", "dog"], ["an owl", "owl"]], "r": ["the cat", "owl"]})
+    steps = {"ignore_case": True, "ignore_articles": True, "collapse_whitespace": True}
+    got = df.select(pl.col("s").rescore.metric(name, "r", **options, **steps)).to_series()
+    assert got.to_list() == want
+
+
+def test_cli_takes_the_article_options(tmp_path: Path) -> None:
+    """`rescore score --option pass_at_k.ignore_articles=true ...`"""
+    from click.testing import CliRunner
+
+    from rescore.cli import main
+
+    table = pa.table(
+        {"samples": [["the cat", "a  dog"], ["owl", "an owl"]], "reference": ["cat", "owl"]}
+    )
+    pq.write_table(table, tmp_path / "in.parquet")
+    args = ["score", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "out"), "-q"]
+    args += ["--metrics", "pass_at_k,majority_vote"]
+    for metric in ("pass_at_k", "majority_vote"):
+        args += ["--option", f"{metric}.ignore_articles=true"]
+        args += ["--option", f"{metric}.collapse_whitespace=true"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    out = pl.read_parquet(tmp_path / "out" / "*.parquet")
+    assert out["pass_at_k"].to_list() == [0.5, 1.0]
+    assert out["majority_vote"].to_list() == [True, True]

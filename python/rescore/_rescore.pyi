@@ -180,6 +180,8 @@ def sample_estimate(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: list[str] = ...,
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = ...,  # -1: all cores
@@ -194,6 +196,8 @@ def majority_vote(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: list[str] = ...,
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = ...,  # -1: all cores

@@ -8,6 +8,7 @@ use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
 
 use super::choices::{Gold, Labels};
+use super::exp::Exp;
 use super::{over_aligned_chunks, primitive_array, RowScores};
 use crate::columns::FloatLists;
 use crate::error::{RescoreError, RescoreResult};
@@ -253,17 +254,34 @@ pub(crate) fn softmax_named(
     argument: &'static str,
     row: usize,
 ) -> RescoreResult<()> {
+    let max = logprob_max(x, argument, row)?;
+    let exp = Exp::get();
+    let mut total = 0.0;
+    for v in x.iter_mut() {
+        *v = exp.nonpositive(*v - max);
+        total += *v;
+    }
+    for v in x.iter_mut() {
+        *v /= total;
+    }
+    Ok(())
+}
+
+/// The largest of a row's log-likelihoods, checking them on the way: NaN and `+inf` are
+/// errors, and so is a row where every choice is `-inf` (no probability to share out).
+#[inline]
+pub(crate) fn logprob_max(x: &[f64], argument: &'static str, row: usize) -> RescoreResult<f64> {
     let mut max = f64::NEG_INFINITY;
-    for (choice, &value) in x.iter().enumerate() {
-        if value.is_nan() || value == f64::INFINITY {
-            return Err(RescoreError::ProbabilityOutOfRange {
-                argument,
-                row,
-                choice,
-                value,
-                expected: "log-likelihood (finite, or -inf)",
-            });
-        }
+    if let Some(choice) = x.iter().position(|&v| v.is_nan() || v == f64::INFINITY) {
+        return Err(RescoreError::ProbabilityOutOfRange {
+            argument,
+            row,
+            choice,
+            value: x[choice],
+            expected: "log-likelihood (finite, or -inf)",
+        });
+    }
+    for &value in x {
         max = max.max(value);
     }
     if max == f64::NEG_INFINITY {
@@ -275,15 +293,7 @@ pub(crate) fn softmax_named(
             expected: "log-likelihood row with at least one finite value",
         });
     }
-    let mut total = 0.0;
-    for v in x.iter_mut() {
-        *v = (*v - max).exp();
-        total += *v;
-    }
-    for v in x.iter_mut() {
-        *v /= total;
-    }
-    Ok(())
+    Ok(max)
 }
 
 #[cfg(test)]

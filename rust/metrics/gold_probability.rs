@@ -9,8 +9,9 @@
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
 
-use super::brier_score::{softmax_named, DEFAULT_SUM_TOLERANCE};
+use super::brier_score::{logprob_max, DEFAULT_SUM_TOLERANCE};
 use super::choices::{Gold, Labels};
+use super::exp::Exp;
 use super::{over_aligned_chunks, primitive_array, RowScores};
 use crate::columns::FloatLists;
 use crate::error::{RescoreError, RescoreResult};
@@ -96,11 +97,15 @@ fn score_piece(
 ) -> RescoreResult<RowScores<f64>> {
     let scores = FloatLists::try_new("scores", scores)?;
     let labels = Labels::try_new(labels)?;
+    let exp = Exp::get();
+    // One pass over the rows, each read in place (float64 values are borrowed, not copied) and
+    // checked on the way; nothing is allocated per row. Scratch: float32 rows as f64, and soft
+    // targets.
     map_rows(
         scores.lists_len(),
         workers,
         on_error,
-        |(buffer, t, probs): &mut (Vec<f64>, Vec<f64>, Vec<f64>), row| {
+        |(buffer, t): &mut (Vec<f64>, Vec<f64>), row| {
             let Some(s) = scores.row(row, buffer)? else {
                 return Ok(None);
             };
@@ -113,25 +118,53 @@ fn score_piece(
                     row,
                 });
             }
-            probs.clear();
-            probs.extend_from_slice(s);
             if from_logprobs {
-                softmax_named(probs, "scores", row)?;
-            } else {
-                check_probabilities(probs, row)?;
-            }
-            let gold = labels.gold(row, probs.len(), t)?;
-            Ok(gold.map(|gold| match (which, gold) {
-                (Which::Top, _) => probs.iter().copied().fold(0.0, f64::max),
-                (Which::Gold, Gold::Index(label)) => probs[label],
-                (Which::Gold, Gold::Soft(targets)) => {
-                    // Weighted sum, clamped: rounding must not leave [0, 1].
-                    let p: f64 = targets.iter().zip(probs.iter()).map(|(a, b)| a * b).sum();
-                    p.clamp(0.0, 1.0)
+                // p_i = exp(s_i - max) / total: the same operations as the softmax in place,
+                // so the same bits, without writing the row out. Errors in the scores come
+                // before errors in the label, as for the other metrics.
+                let max = logprob_max(s, "scores", row)?;
+                let Some(gold) = labels.gold(row, s.len(), t)? else {
+                    return Ok(None);
+                };
+                let at = match (which, &gold) {
+                    (Which::Gold, Gold::Index(label)) => *label,
+                    _ => usize::MAX,
+                };
+                let (mut total, mut numerator) = (0.0, 0.0);
+                for (choice, &v) in s.iter().enumerate() {
+                    let e = exp.nonpositive(v - max);
+                    if choice == at {
+                        numerator = e;
+                    }
+                    total += e;
                 }
+                return Ok(Some(match (which, gold) {
+                    // the top choice is the maximum: exp(0) / total
+                    (Which::Top, _) => 1.0 / total,
+                    (Which::Gold, Gold::Index(_)) => numerator / total,
+                    (Which::Gold, Gold::Soft(targets)) => {
+                        weighted(targets, s.iter().map(|&v| exp.nonpositive(v - max) / total))
+                    }
+                }));
+            }
+            check_probabilities(s, row)?;
+            let Some(gold) = labels.gold(row, s.len(), t)? else {
+                return Ok(None);
+            };
+            Ok(Some(match (which, gold) {
+                (Which::Top, _) => s.iter().copied().fold(0.0, f64::max),
+                (Which::Gold, Gold::Index(label)) => s[label],
+                (Which::Gold, Gold::Soft(targets)) => weighted(targets, s.iter().copied()),
             }))
         },
     )
+}
+
+/// The target-weighted sum of the probabilities, clamped: rounding must not leave [0, 1].
+#[inline]
+fn weighted(targets: &[f64], probabilities: impl Iterator<Item = f64>) -> f64 {
+    let p: f64 = targets.iter().zip(probabilities).map(|(a, b)| a * b).sum();
+    p.clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -198,5 +231,77 @@ mod tests {
         assert!(err.to_string().contains("row 1"), "{err}");
         let out = gold_probability(&[s], &[l], true, Workers::All, OnError::Null).unwrap();
         assert_eq!(out.null_count(), 2);
+    }
+
+    /// The one-pass kernel gives the bits of the softmax written out (`softmax_named`), for
+    /// gold indices, soft targets and the top choice, and reports the score's error before
+    /// the label's.
+    #[test]
+    fn same_bits_as_the_softmax_in_place() {
+        use super::super::brier_score::softmax_named;
+        let rows: Vec<Vec<f64>> = (0..200u32)
+            .map(|i| {
+                (0..=i % 6)
+                    .map(|k| match (i * 7 + k * 3) % 11 {
+                        0 if k > 0 => f64::NEG_INFINITY,
+                        r => -f64::from((i * 31 + k * 17) % 97) / 7.3 - f64::from(r),
+                    })
+                    .collect()
+            })
+            .collect();
+        let s = lists(&rows.iter().cloned().map(Some).collect::<Vec<_>>());
+        let labels: ArrayRef = Arc::new(Int64Array::from_iter_values(
+            rows.iter().enumerate().map(|(i, r)| (i % r.len()) as i64),
+        ));
+        let soft = lists(
+            &rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut t = vec![0.0; r.len()];
+                    t[i % r.len()] = 0.25;
+                    t[0] += 0.75;
+                    Some(t)
+                })
+                .collect::<Vec<_>>(),
+        );
+        let run = |labels: &ArrayRef, which| {
+            let out = choice_probability(
+                std::slice::from_ref(&s),
+                std::slice::from_ref(labels),
+                which,
+                true,
+                Workers::Exactly(1),
+                OnError::Raise,
+            )
+            .unwrap();
+            out.as_primitive::<Float64Type>().values().to_vec()
+        };
+        let (gold, top, weighted_sums) = (
+            run(&labels, Which::Gold),
+            run(&labels, Which::Top),
+            run(&soft, Which::Gold),
+        );
+        for (i, row) in rows.iter().enumerate() {
+            let mut p = row.clone();
+            softmax_named(&mut p, "scores", i).unwrap();
+            let label = i % row.len();
+            assert_eq!(gold[i].to_bits(), p[label].to_bits(), "row {i}");
+            assert_eq!(
+                top[i].to_bits(),
+                p.iter().copied().fold(0.0, f64::max).to_bits()
+            );
+            let mut t = vec![0.0; row.len()];
+            t[label] = 0.25;
+            t[0] += 0.75;
+            let want: f64 = t.iter().zip(&p).map(|(a, b)| a * b).sum();
+            assert_eq!(weighted_sums[i].to_bits(), want.clamp(0.0, 1.0).to_bits());
+        }
+        // a NaN score and a label out of range in one row: the score is reported
+        let bad = lists(&[Some(vec![-1.0, f64::NAN])]);
+        let out_of_range: ArrayRef = Arc::new(Int64Array::from(vec![5]));
+        let err = gold_probability(&[bad], &[out_of_range], true, Workers::All, OnError::Raise)
+            .unwrap_err();
+        assert!(err.to_string().contains("log-likelihood"), "{err}");
     }
 }

@@ -7,6 +7,7 @@ mod choices;
 pub mod chrf;
 pub mod edit_distance;
 pub mod exact_match;
+mod exp;
 pub mod gold_probability;
 pub mod levenshtein;
 pub mod levenshtein_lanes;

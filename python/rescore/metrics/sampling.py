@@ -25,6 +25,8 @@ _EXACT_MATCH_DOCS = {
     "ignore_case": "lower-case samples and references, as exact_match",
     "ignore_punctuation": "delete punctuation (see punctuation), as exact_match",
     "ignore_numbers": "delete ASCII digits, as exact_match",
+    "ignore_articles": "replace the words a/an/the by a space, as exact_match",
+    "collapse_whitespace": "collapse whitespace runs to one space and trim, as exact_match",
     "regexes_to_ignore": "delete matches of these regexes first (JSON list), as exact_match",
     "punctuation": "what ignore_punctuation deletes: ascii or unicode P*/S*",
 }
@@ -33,6 +35,8 @@ _EXACT_MATCH_DEFAULTS: Mapping[str, Any] = {
     "ignore_case": False,
     "ignore_punctuation": False,
     "ignore_numbers": False,
+    "ignore_articles": False,
+    "collapse_whitespace": False,
     "regexes_to_ignore": (),
     "punctuation": "ascii",
 }
@@ -71,6 +75,8 @@ def pass_at_k(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: Sequence[str] = (),
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = -1,
@@ -95,8 +101,11 @@ def pass_at_k(
     k
         Samples drawn, at least 1. A row with fewer than ``k`` samples is an error naming the
         row (or null with ``on_error="null"``).
-    strip, ignore_case, ignore_punctuation, ignore_numbers, regexes_to_ignore, punctuation
-        :func:`~rescore.exact_match`'s normalisation, applied to samples and references.
+    strip, ignore_case, ignore_punctuation, ignore_numbers, ignore_articles, collapse_whitespace
+        With ``regexes_to_ignore`` and ``punctuation``: :func:`~rescore.exact_match`'s
+        normalisation, applied to samples and references, in its order. All off by default,
+        as lm-eval's ``exact_match``; ``ignore_articles`` and ``collapse_whitespace`` are the
+        SQuAD/HELM steps lm-eval does not take.
 
     Nulls: a null row (or null references) gives null; a null sample inside a row is an error.
 
@@ -117,6 +126,8 @@ def pass_at_k(
         ignore_case=ignore_case,
         ignore_punctuation=ignore_punctuation,
         ignore_numbers=ignore_numbers,
+        ignore_articles=ignore_articles,
+        collapse_whitespace=collapse_whitespace,
         regexes_to_ignore=regexes_to_ignore,
         punctuation=punctuation,
     )
@@ -141,6 +152,8 @@ def sample_accuracy(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: Sequence[str] = (),
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = -1,
@@ -166,6 +179,8 @@ def sample_accuracy(
         ignore_case=ignore_case,
         ignore_punctuation=ignore_punctuation,
         ignore_numbers=ignore_numbers,
+        ignore_articles=ignore_articles,
+        collapse_whitespace=collapse_whitespace,
         regexes_to_ignore=regexes_to_ignore,
         punctuation=punctuation,
     )
@@ -191,6 +206,8 @@ def majority_vote(
     ignore_case: bool = False,
     ignore_punctuation: bool = False,
     ignore_numbers: bool = False,
+    ignore_articles: bool = False,
+    collapse_whitespace: bool = False,
     regexes_to_ignore: Sequence[str] = (),
     punctuation: Literal["ascii", "unicode"] = "ascii",
     workers: int = -1,
@@ -235,6 +252,8 @@ def majority_vote(
         ignore_case=ignore_case,
         ignore_punctuation=ignore_punctuation,
         ignore_numbers=ignore_numbers,
+        ignore_articles=ignore_articles,
+        collapse_whitespace=collapse_whitespace,
         regexes_to_ignore=_patterns(regexes_to_ignore),
         punctuation=punctuation,
         workers=workers,
@@ -262,6 +281,7 @@ class _FromRoles:
 
     def __init__(self, function: Any) -> None:
         self.function = function
+        self.__wrapped__ = function  # its signature is the function's (inspect.signature)
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
 
