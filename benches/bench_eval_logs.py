@@ -25,7 +25,8 @@ Then, in ``--rounds`` interleaved rounds, times
 - score: ``rescore.score(<input dir>, out, metrics="exact_match")``: the whole job, finding the
   files, reading, scoring and writing the output;
 
-and prints medians, the ratio score / plain and records per second. ``--read`` also times the
+and prints medians of wall and CPU seconds (all threads: on a shared machine the less noisy
+figure), the ratios score / plain and records per second. ``--read`` also times the
 reader alone (``iter_tables`` drained). Files are written one at a time (memory stays that of one
 file). ::
 
@@ -225,10 +226,12 @@ CASES: dict[str, tuple[Callable[[int, Path], None], Callable[[Path], int], Any]]
 # --- timing ------------------------------------------------------------------------------------
 
 
-def _timed(fn: Callable[[], Any]) -> float:
-    t0 = time.perf_counter()
+def _timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """Wall and CPU seconds (CPU: of all the process's threads, what a loaded machine's
+    sharing does not inflate)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _read(reader: Any, root: Path) -> int:
@@ -258,6 +261,7 @@ def main() -> None:
     print(f"{args.records:,} records per format; median of {args.rounds} interleaved rounds")
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     head = f"{'format':<15} {'plain s':>8} {'score s':>8} {'ratio':>6} {'records/s':>10}"
+    head += f" {'plain cpu':>9} {'score cpu':>9} {'ratio':>6}"
     print(head + (f" {'read s':>7} {'ratio':>6}" if args.read else "") + "  rows")
     for name in args.only.split(","):
         make, plain, reader = CASES[name]
@@ -267,17 +271,18 @@ def main() -> None:
             make(args.records, root)
         out = args.dir / "out"
         t_plain, t_score, t_read = [], [], []
-        rows = 0
         for _ in range(args.rounds):
             t_plain.append(_timed(lambda: plain(root)))  # noqa: B023
             t_score.append(_timed(lambda: _score(root, out)))  # noqa: B023
             if args.read:
                 t_read.append(_timed(lambda: _read(reader, root)))  # noqa: B023
         rows = pq.ParquetDataset(out).read(columns=["exact_match"]).num_rows
-        p, s = statistics.median(t_plain), statistics.median(t_score)
+        p, s = (statistics.median(t[0] for t in ts) for ts in (t_plain, t_score))
+        pc, sc = (statistics.median(t[1] for t in ts) for ts in (t_plain, t_score))
         line = f"{name:<15} {p:8.2f} {s:8.2f} {s / p:6.2f} {args.records / s:10,.0f}"
+        line += f" {pc:9.2f} {sc:9.2f} {sc / pc:6.2f}"
         if args.read:
-            r = statistics.median(t_read)
+            r = statistics.median(t[0] for t in t_read)
             line += f" {r:7.2f} {r / p:6.2f}"
         print(line + f"  {rows:,}", flush=True)
         shutil.rmtree(out, ignore_errors=True)
