@@ -449,7 +449,9 @@ def test_inspect_json_schema_reads_only_the_header_and_first_sample(
     assert head == {k: v for k, v in log.items() if k in head}
     assert "version" in head
     assert first == log["samples"][0]
-    assert inspect_log.schema(path) == pa.concat_tables(list(inspect_log.iter_tables(path, 3))).schema
+    assert (
+        inspect_log.schema(path) == pa.concat_tables(list(inspect_log.iter_tables(path, 3))).schema
+    )
     # Cut inside the samples: the schema still comes from the first, the rows name the file.
     cut = tmp_path / "cut.json"
     cut.write_bytes(path.read_bytes()[: -len(json.dumps(log["samples"][-1])) // 2])

@@ -6,8 +6,11 @@ with ``task`` and ``model``, ``results``, ...), one ``samples/<id>_epoch_<n>.jso
 and epoch, and journal and summary members. Members are zstd-compressed (zip method 93) in
 recent versions, deflated in older ones; a member name written twice means the later entry
 supersedes the earlier (inspect_ai's ``_zip_writestr``). zstd members are read with pyarrow's
-zstd codec, so no extra dependency is needed. A ``.json`` log is ``{"version", "status",
-"eval", ..., "samples": [...]}`` (``inspect_ai/log/_recorders/json.py``).
+zstd codec, so no extra dependency is needed; the central directory is read in one go (zip64
+and other rarities through :mod:`zipfile`), and members one at a time, so memory stays that of
+one sample. A ``.json`` log is ``{"version", "status", "eval", ..., "samples": [...]}``
+(``inspect_ai/log/_recorders/json.py``): its schema comes from its header and first sample
+alone, its rows from one parse of the whole document (``orjson`` when installed).
 
 Each sample (``EvalSample``) becomes one row: ``example_id`` its ``id``, ``sample`` its
 ``epoch`` less one, ``prediction`` ``output.completion``, ``reference`` ``target`` (a string or

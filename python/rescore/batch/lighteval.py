@@ -16,6 +16,9 @@ is ``datetime.now().isoformat()`` with ``:`` replaced by ``-``), from
   for multiple choice), so each of those columns may also be a Python repr, read here with
   :func:`rescore.batch.lm_eval.parse_literal` (literals only, never evaluated).
 
+Files with typed columns (the current schema, and flat files whose texts are string lists) are
+turned into rows with Arrow kernels on whole batches; ``str()``-written files record by record.
+
 Model: the results file beside the run (``results_<date_id>.json``, its
 ``config_general.model_name``: in ``<output_dir>/results/<model>/``, or next to the
 ``<date_id>`` directory as in the first versions and the Open LLM Leaderboard's datasets), else

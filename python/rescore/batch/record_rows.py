@@ -104,14 +104,16 @@ def metric_value(value: Any) -> float | None:
     Booleans are 1/0; inspect_ai's letter grades are read as its ``value_to_float`` reads
     them by default (``C`` correct 1, ``P`` partial 0.5, ``I`` incorrect and ``N`` no answer 0).
     """
-    if type(value) is float:  # the usual case first
+    if type(value) is float:  # the usual cases first: a float, a letter grade
         return value
+    if type(value) is str and value in _GRADES:
+        return _GRADES[value]
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        grade = _GRADES.get(value) or _GRADES.get(value.strip().upper())
+        grade = _GRADES.get(value.strip().upper())
         if grade is not None:
             return grade
         try:
