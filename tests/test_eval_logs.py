@@ -399,3 +399,62 @@ def test_lighteval_vectorised_rows_equal_the_record_by_record_rows(
     fast = rows(path, lighteval)
     monkeypatch.setattr(lighteval, "_vectorisable", lambda pf: False)
     assert fast == rows(path, lighteval)
+
+
+@pytest.mark.parametrize(
+    ("change", "rows_per_table"),
+    [
+        ({}, 1),
+        ({1: {"predictions": []}}, 2),  # no generated text: an error row
+        ({0: {"predictions": ["a", None, "b"]}}, 3),  # a null text: an error row among others
+        ({0: {"gold": []}}, 2),  # no gold texts: the batch is read record by record
+        ({1: {"predictions": None, "metrics": {"em": None}}}, 100),
+    ],
+)
+def test_lighteval_flat_vectorised_rows_equal_the_record_by_record_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[int, Any], rows_per_table: int
+) -> None:
+    import pyarrow.parquet as pq
+
+    src = only("details_harness|gsm8k|5_*.parquet", LIGHTEVAL)
+    table = pq.read_table(src)
+    records = table.to_pylist() * 3
+    for i, fields in change.items():
+        records[i] = {**records[i], **fields}
+    path = tmp_path / "details_org__m" / src.parent.name / src.name
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(records, schema=table.schema), path)
+    assert lighteval._flat_vectorisable(lighteval._open(path))
+
+    def read() -> list[dict[str, Any]]:
+        return [r for t in lighteval.iter_tables(path, rows_per_table) for r in t.to_pylist()]
+
+    fast = read()
+    monkeypatch.setattr(lighteval, "_flat_vectorisable", lambda pf: False)
+    assert fast == read()
+    assert len(fast) >= len(records)
+
+
+@pytest.mark.parametrize("pad", [0, 3 * inspect_log.PEEK_BYTES])
+def test_inspect_json_schema_reads_only_the_header_and_first_sample(
+    tmp_path: Path, pad: int
+) -> None:
+    _, log = _json_log("qa")
+    log["plan"] = {**log.get("plan", {}), "note": "x" * pad}  # a header longer than a peek
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps(log, indent=1))
+    peek = inspect_log._json_head(path)
+    assert peek is not None
+    head, first = peek
+    assert head == {k: v for k, v in log.items() if k in head}
+    assert "version" in head
+    assert first == log["samples"][0]
+    assert (
+        inspect_log.schema(path) == pa.concat_tables(list(inspect_log.iter_tables(path, 3))).schema
+    )
+    # Cut inside the samples: the schema still comes from the first, the rows name the file.
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(path.read_bytes()[: -len(json.dumps(log["samples"][-1])) // 2])
+    assert inspect_log.schema(cut) == inspect_log.schema(path)
+    with pytest.raises(InputFormatError, match=r"cut\.json: not valid JSON"):
+        rows(cut, inspect_log)

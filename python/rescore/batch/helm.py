@@ -34,14 +34,13 @@ name>`` for perturbed instances; ``trial`` the ``train_trial_index``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
 
 from rescore.batch.lm_eval import ERROR_CHOICES, ERROR_TEXT
-from rescore.batch.record_rows import RowBuffer, row_schema
+from rescore.batch.record_rows import RowBuffer, loads, row_schema
 from rescore.batch.storage import AnyPath
 from rescore.exceptions import InputFormatError
 
@@ -50,6 +49,7 @@ RUN_SPEC_FILE = "run_spec.json"
 CORRECT_TAG = "correct"
 KEYS = ("example_id", "trial", "sample")
 EXTRA = (pa.field("trial", pa.int64()),)
+_NO_COMPLETION = object()
 SEPARATE = ("multiple_choice_separate_original", "multiple_choice_separate_calibrated")
 
 
@@ -70,7 +70,7 @@ def count_rows(path: AnyPath) -> int | None:
 def _load(path: AnyPath) -> Any:
     try:
         with path.open("rb") as fh:
-            return json.loads(fh.read())
+            return loads(fh.read())
     except ValueError as e:
         msg = f"{path}: not valid JSON (truncated or corrupt HELM file): {e}"
         raise InputFormatError(msg) from None
@@ -153,30 +153,66 @@ def _base(state: Mapping[str, Any], model: str | None, task: str | None) -> dict
     }
 
 
-def _generation_rows(
-    state: Mapping[str, Any], model: str | None, task: str | None, joint: bool
-) -> Iterator[dict[str, Any]]:
-    instance = state.get("instance") or {}
-    texts, correct = _references(instance)
-    base = _base(state, model, task)
-    base["reference"] = [texts[i] for i in correct] or None
-    if joint:  # no per-choice log-likelihoods: no label either (choice metrics need both)
-        base["continuations"] = texts
-    comps = _completions(state)
-    if not comps:
-        yield {**base, "sample": 0, ERROR_TEXT: "the request state has no completion"}
-        return
-    mapping = state.get("output_mapping") or {}
-    for k, comp in enumerate(comps):
-        text = comp.get("text") if isinstance(comp, dict) else None
-        row = {**base, "sample": k}
-        if not isinstance(text, str):
-            row[ERROR_TEXT] = "the completion has no text"
-        elif joint:
-            row["prediction"] = mapping.get(text.strip(), text.strip())
-        else:
-            row["prediction"] = text
-        yield row
+def _generation_table(
+    states: list[Mapping[str, Any]],
+    model: str | None,
+    task: str | None,
+    joint: bool,
+    out_schema: pa.Schema,
+) -> pa.Table:
+    """The rows of generation (and joint multiple choice) request states: one per completion,
+    built column by column."""
+    ids: list[str | None] = []
+    trials: list[Any] = []
+    samples: list[int] = []
+    preds: list[str | None] = []
+    refs: list[list[str] | None] = []
+    conts: list[list[str] | None] = []
+    errors: list[str | None] = []
+    for st in states:
+        instance = st["instance"]
+        texts, correct = _references(instance)
+        reference = [texts[i] for i in correct] or None
+        key = _instance_key(instance)
+        trial = st.get("train_trial_index", 0)
+        cont = texts if joint else None  # no per-choice log-likelihoods: no label either
+        comps = _completions(st)
+        if not comps:
+            comps = [_NO_COMPLETION]
+        mapping = (st.get("output_mapping") or {}) if joint else {}
+        for k, comp in enumerate(comps):
+            ids.append(key)
+            trials.append(trial)
+            samples.append(k)
+            refs.append(reference)
+            conts.append(cont)
+            text = comp.get("text") if isinstance(comp, dict) else None
+            if comp is _NO_COMPLETION:
+                preds.append(None)
+                errors.append("the request state has no completion")
+            elif not isinstance(text, str):
+                preds.append(None)
+                errors.append("the completion has no text")
+            else:
+                preds.append(mapping.get(text.strip(), text.strip()) if joint else text)
+                errors.append(None)
+    n = len(ids)
+    columns = {
+        "model": pa.repeat(pa.scalar(model, pa.string()), n),
+        "task": pa.repeat(pa.scalar(task, pa.string()), n),
+        "example_id": ids,
+        "trial": trials,
+        "sample": samples,
+        "prediction": preds,
+        "reference": refs,
+        "continuations": conts,
+        ERROR_TEXT: errors,
+    }
+    arrays = [
+        pa.array(columns[f.name], f.type) if f.name in columns else pa.nulls(n, f.type)
+        for f in out_schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=out_schema)
 
 
 def _separate_row(
@@ -227,26 +263,28 @@ def iter_tables(path: AnyPath, rows: int) -> Iterator[pa.Table]:
     model, task = model_and_task(path, state)
     adapter = state.get("adapter_spec") or {}
     method = adapter.get("method", "generation")
-    buffer = RowBuffer(schema(path), rows)
-
-    def made() -> Iterator[dict[str, Any]]:
-        groups: dict[tuple[Any, Any], list[Mapping[str, Any]]] = {}
-        for i, st in enumerate(state["request_states"]):
-            if not isinstance(st, dict) or not isinstance(st.get("instance"), dict):
-                msg = f"{path}: request_states[{i}] has no instance"
-                raise InputFormatError(msg)
-            if method in SEPARATE:
-                key = (_instance_key(st["instance"]), st.get("train_trial_index", 0))
-                if key not in groups:
-                    groups[key] = []
-                groups[key].append(st)
-            else:
-                yield from _generation_rows(st, model, task, method == "multiple_choice_joint")
-        for sts in groups.values():
-            yield _separate_row(sts, method.endswith("calibrated"), model, task)
-
-    for row in made():
-        table = buffer.add(row)
+    out_schema = schema(path)
+    states = state["request_states"]
+    for i, st in enumerate(states):
+        if not isinstance(st, dict) or not isinstance(st.get("instance"), dict):
+            msg = f"{path}: request_states[{i}] has no instance"
+            raise InputFormatError(msg)
+    if method not in SEPARATE:
+        joint = method == "multiple_choice_joint"
+        for first in range(0, len(states), max(1, rows)):
+            table = _generation_table(states[first : first + rows], model, task, joint, out_schema)
+            for offset in range(0, table.num_rows, max(1, rows)):
+                yield table.slice(offset, rows)
+        return
+    buffer = RowBuffer(out_schema, rows)
+    groups: dict[tuple[Any, Any], list[Mapping[str, Any]]] = {}
+    for st in states:
+        key = (_instance_key(st["instance"]), st.get("train_trial_index", 0))
+        if key not in groups:
+            groups[key] = []
+        groups[key].append(st)
+    for sts in groups.values():
+        table = buffer.add(_separate_row(sts, method.endswith("calibrated"), model, task))
         if table is not None:
             yield table
     last = buffer.flush()

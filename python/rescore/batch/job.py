@@ -363,7 +363,8 @@ def score(
     try:
         with clock.stage("plan"):
             unit_job, plans = _plans(spec, settings, inp, input_prints, recorded)
-            totals = [count_rows(f) for f in inp.files]
+            # Counting opens every file once more: only for the progress bar.
+            totals = [count_rows(f) for f in inp.files] if settings.progress else [None]
             total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
             done_rows = sum(out_dir.file_rows_done(i) for i in range(len(inp.files)))
         with RowProgress(total, enabled=settings.progress, done=done_rows) as bar:

@@ -16,6 +16,9 @@ is ``datetime.now().isoformat()`` with ``:`` replaced by ``-``), from
   for multiple choice), so each of those columns may also be a Python repr, read here with
   :func:`rescore.batch.lm_eval.parse_literal` (literals only, never evaluated).
 
+Files with typed columns (the current schema, and flat files whose texts are string lists) are
+turned into rows with Arrow kernels on whole batches; ``str()``-written files record by record.
+
 Model: the results file beside the run (``results_<date_id>.json``, its
 ``config_general.model_name``: in ``<output_dir>/results/<model>/``, or next to the
 ``<date_id>`` directory as in the first versions and the Open LLM Leaderboard's datasets), else
@@ -322,7 +325,7 @@ def _vector_table(
     take = pa.array(idx)
 
     ids = pc.struct_field(doc, "id") if doc.type.get_field_index("id") >= 0 else None
-    positions = pa.array([str(start + i) for i in range(n)], pa.string())
+    positions = _positions(start, n)
     if ids is not None:
         ids = ids.cast(pa.string())
         example = pc.if_else(pc.fill_null(pc.not_equal(ids, ""), False), ids, positions)
@@ -408,6 +411,107 @@ def _vector_table(
     return pa.Table.from_arrays(arrays, schema=out_schema)
 
 
+def _positions(start: int, n: int) -> pa.Array:
+    """The records' positions in the file as strings (the example id where none is kept)."""
+    import numpy as np
+
+    return pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
+
+
+def _flat_vectorisable(pf: pq.ParquetFile) -> bool:
+    """Whether a flat-schema file has typed (not ``str()``-written) generation columns and
+    numeric metrics, which :func:`_flat_vector_table` reads."""
+    s = pf.schema_arrow
+    if schema_kind(s) != "flat" or "gold" not in s.names:
+        return False
+
+    def strings(name: str) -> bool:
+        t = s.field(name).type
+        return bool(pa.types.is_list(t) and pa.types.is_string(t.value_type))
+
+    def number(t: pa.DataType) -> bool:
+        return bool(
+            pa.types.is_floating(t)
+            or pa.types.is_integer(t)
+            or pa.types.is_boolean(t)
+            or pa.types.is_null(t)
+        )
+
+    metrics = s.field("metrics").type if "metrics" in s.names else None
+    return (
+        strings("predictions")
+        and strings("gold")
+        and (
+            metrics is None
+            or (
+                pa.types.is_struct(metrics)
+                and all(number(metrics.field(i).type) for i in range(metrics.num_fields))
+            )
+        )
+    )
+
+
+def _flat_vector_table(
+    batch: pa.RecordBatch,
+    start: int,
+    model: str | None,
+    task: str | None,
+    out_schema: pa.Schema,
+) -> pa.Table | None:
+    """The rows of one batch of a typed flat-schema file with Arrow kernels: the rows
+    :func:`_rows` makes when every record lists its gold texts (``None`` when one does not:
+    its reference comes from the choices, read record by record)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    preds = batch.column("predictions")
+    gold = batch.column("gold")
+    if n and pc.min(pc.fill_null(pc.list_value_length(gold), 0)).as_py() == 0:
+        return None
+    n_text = pc.fill_null(pc.list_value_length(preds), 0).to_numpy(zero_copy_only=False)
+    counts = np.where(n_text == 0, 1, n_text).astype(np.int64)
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
+    firsts = np.cumsum(counts) - counts
+    sample = np.arange(len(idx), dtype=np.int64) - np.repeat(firsts, counts)
+    take = pa.array(idx)
+    has = n_text[idx] > 0
+    offsets = preds.offsets.to_numpy()[:n] if n else np.zeros(0, np.int64)
+    values = preds.values
+    if len(values):
+        text_pos = np.where(has, offsets[idx] + sample, 0)
+        prediction = pc.if_else(pa.array(has), pc.take(values, pa.array(text_pos)), None)
+    else:
+        prediction = pa.nulls(len(idx), pa.string())
+    not_str = has & prediction.is_null().to_numpy(zero_copy_only=False)
+    error_text = pc.if_else(
+        pa.array(~has),
+        "the record holds no generated text",
+        pc.if_else(pa.array(not_str), "generated text None is not a string", None),
+    )
+    columns: dict[str, Any] = {
+        "model": pa.repeat(pa.scalar(model, pa.string()), len(idx)),
+        "task": pa.repeat(pa.scalar(task, pa.string()), len(idx)),
+        "example_id": pc.take(_positions(start, n), take),
+        "sample": pa.array(sample),
+        "prediction": prediction,
+        "reference": pc.if_else(pa.array(has), pc.take(gold, take), None),
+        ERROR_TEXT: error_text,
+    }
+    if "metrics" in batch.schema.names:
+        metrics = batch.column("metrics")
+        for i in range(metrics.type.num_fields):
+            name = harness_column(metrics.type.field(i).name)
+            if name in out_schema.names:
+                values = pc.struct_field(metrics, [i]).cast(pa.float64())
+                columns[name] = pc.take(values, take)
+    arrays = [
+        columns[f.name].cast(f.type) if f.name in columns else pa.nulls(len(idx), f.type)
+        for f in out_schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=out_schema)
+
+
 def iter_tables(path: AnyPath, rows: int) -> Iterator[pa.Table]:
     """Stream a details file's rows as tables of at most ``rows`` rows."""
     pf = _open(path)
@@ -441,8 +545,21 @@ def iter_tables(path: AnyPath, rows: int) -> Iterator[pa.Table]:
     else:
         columns = [c for c in [*_FLAT_COLUMNS, "metrics"] if c in names]
     try:
-        batches = pf.iter_batches(batch_size=8192, columns=columns)
+        flat_vector = _flat_vectorisable(pf)
+        batches = pf.iter_batches(batch_size=max(1, rows) if flat_vector else 8192, columns=columns)
         for batch in batches:
+            fast = (
+                _flat_vector_table(batch, position, model, task, out_schema)
+                if flat_vector
+                else None
+            )
+            if fast is not None:
+                position += batch.num_rows
+                last = buffer.flush()  # rows before it, in order
+                if last is not None:
+                    yield last
+                yield fast
+                continue
             for record in batch.to_pylist():
                 base: dict[str, Any] = {"model": model, "task": task}
                 if kind == "current":

@@ -25,6 +25,8 @@ unscorable row.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +55,27 @@ BASE_FIELDS: tuple[pa.Field, ...] = (
 )
 
 
+try:
+    import orjson
+
+    _fast_loads: Any = orjson.loads
+except ImportError:  # pragma: no cover - orjson is optional
+    _fast_loads = None
+
+
+def loads(data: bytes) -> Any:
+    """A JSON document: parsed by ``orjson`` when it is installed (several times faster),
+    else, and for what ``orjson`` refuses (``NaN``, integers past 64 bits, which Python's
+    ``json.dumps`` writes), by ``json``, whose error (a ``ValueError``) is raised."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(data)
+        except ValueError:
+            pass
+    return json.loads(data)
+
+
+@functools.lru_cache(maxsize=4096)
 def harness_column(name: str) -> str:
     """The column of a harness metric: ``harness_`` and the name, characters other than
     letters, digits, ``_`` and ``.`` replaced by ``_`` (``"em@k"`` -> ``harness_em_k``)."""
@@ -72,18 +95,25 @@ def row_schema(
     return pa.schema(fields)
 
 
+_GRADES = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}
+
+
 def metric_value(value: Any) -> float | None:
     """A harness metric's per-sample value as a float (``None`` if it is not a number).
 
     Booleans are 1/0; inspect_ai's letter grades are read as its ``value_to_float`` reads
     them by default (``C`` correct 1, ``P`` partial 0.5, ``I`` incorrect and ``N`` no answer 0).
     """
+    if type(value) is float:  # the usual cases first: a float, a letter grade
+        return value
+    if type(value) is str and value in _GRADES:
+        return _GRADES[value]
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        grade = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}.get(value.strip().upper())
+        grade = _GRADES.get(value.strip().upper())
         if grade is not None:
             return grade
         try:
@@ -106,23 +136,19 @@ class RowBuffer:
     def __init__(self, schema: pa.Schema, rows: int) -> None:
         self.schema = schema
         self.rows = max(1, rows)
-        self._columns: dict[str, list[Any]] = {n: [] for n in schema.names}
-        self._n = 0
+        self._rows: list[Mapping[str, Any]] = []
 
     def add(self, row: Mapping[str, Any]) -> pa.Table | None:
         """Add a row (missing columns are null); a full table once ``rows`` are gathered."""
-        for name, col in self._columns.items():
-            col.append(row.get(name))
-        self._n += 1
-        return self.flush() if self._n >= self.rows else None
+        self._rows.append(row)
+        return self.flush() if len(self._rows) >= self.rows else None
 
     def flush(self) -> pa.Table | None:
         """The gathered rows as a table (``None`` if there are none)."""
-        if not self._n:
+        if not self._rows:
             return None
-        arrays = [pa.array(self._columns[f.name], f.type) for f in self.schema]
-        self._columns = {n: [] for n in self.schema.names}
-        self._n = 0
+        rows, self._rows = self._rows, []
+        arrays = [pa.array([r.get(f.name) for r in rows], f.type) for f in self.schema]
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
@@ -143,6 +169,7 @@ __all__ = [
     "finite_or_none",
     "harness_column",
     "is_number",
+    "loads",
     "metric_value",
     "row_schema",
 ]
