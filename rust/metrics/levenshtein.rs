@@ -144,7 +144,7 @@ pub enum Stream {
     },
     /// Nothing left to compare once the shared prefix and suffix are gone: the distance.
     Done(usize),
-    /// The pattern is longer than `64 * WIDE_WORDS` symbols: use [`levenshtein`].
+    /// The pattern is longer than the lanes take: use [`levenshtein`].
     TooLong,
 }
 
@@ -186,29 +186,32 @@ fn trim<'x, K: Eq>(a: &'x [K], b: &'x [K]) -> (&'x [K], &'x [K]) {
     }
 }
 
-/// Whether the pair may fit [`WIDE_WORDS`] words once trimmed (longer sides are not scanned).
-fn may_fit_lanes<K: Eq>(a: &[K], b: &[K]) -> bool {
-    a.len().min(b.len()) <= 64 * WIDE_WORDS || shares_ends(a, b)
+/// Whether the pair may fit `words` words once trimmed (longer sides are not scanned).
+fn may_fit_lanes<K: Eq>(a: &[K], b: &[K], words: usize) -> bool {
+    a.len().min(b.len()) <= 64 * words || shares_ends(a, b)
 }
 
 /// For the lane kernels ([`super::levenshtein_lanes`]): trim `a` and `b` as [`levenshtein`]
 /// does; when the shorter side fits one 64-bit word, append one match mask per symbol of the
-/// longer side to `out.streams`; when it fits [`WIDE_WORDS`] words, append both sides as dense
-/// ids to `out.ids`. Myers' step over either gives [`levenshtein`]'s result.
+/// longer side to `out.streams`; when it fits `max_words` words (at most [`WIDE_WORDS`]),
+/// append both sides as dense ids to `out.ids`. Myers' step over either gives [`levenshtein`]'s
+/// result.
 pub fn match_stream<K: Symbol>(
     a: &[K],
     b: &[K],
     scratch: &mut Scratch<K>,
+    max_words: usize,
     out: &mut LaneInput,
 ) -> Stream {
-    if !may_fit_lanes(a, b) {
+    let max_words = max_words.min(WIDE_WORDS);
+    if !may_fit_lanes(a, b, max_words) {
         return Stream::TooLong;
     }
     let (pattern, text) = trim(a, b);
     if pattern.is_empty() {
         return Stream::Done(text.len());
     }
-    if pattern.len() > 64 * WIDE_WORDS {
+    if pattern.len() > 64 * max_words {
         return Stream::TooLong;
     }
     rename(pattern, text, scratch);
@@ -242,7 +245,7 @@ pub fn match_stream_bytes(
     masks: &mut [u64; 256],
     out: &mut LaneInput,
 ) -> Stream {
-    if !may_fit_lanes(a, b) {
+    if !may_fit_lanes(a, b, WIDE_WORDS) {
         return Stream::TooLong;
     }
     let (pattern, text) = trim(a, b);
