@@ -10,7 +10,7 @@ from rapidfuzz.distance import Levenshtein
 
 import rescore
 from tests import reference
-from tests.strategies import large_ids, long_token_lists, token_lists, words
+from tests.strategies import boundary_pairs, large_ids, long_token_lists, token_lists, words
 
 
 def ted(p: list[list[int]], r: list[list[int]], **kw: object) -> list[object]:
@@ -46,6 +46,17 @@ def test_matches_textbook_and_rapidfuzz(a: list[int], b: list[int]) -> None:
 @given(long_token_lists, long_token_lists)
 def test_long_sequences_match_rapidfuzz(a: list[int], b: list[int]) -> None:
     assert ted([a], [b]) == [Levenshtein.distance(a, b)]
+
+
+@given(st.lists(boundary_pairs(["1", "2", "3", "70000", str(2**40)]), min_size=1, max_size=12))
+def test_batches_at_word_boundaries(pairs: list[tuple[list[str], list[str]]]) -> None:
+    # Several pairs per call (SIMD lanes in groups), ids above 2**16 and 2**32; "<" and friends
+    # become ids 0-3 so the ends differ.
+    ends = {"<": 0, ">": 1, "[": 2, "]": 3}
+    ids = [[[ends[x] if x in ends else int(x) for x in side] for side in pair] for pair in pairs]
+    preds, refs = [a for a, _ in ids], [b for _, b in ids]
+    expected = [Levenshtein.distance(a, b) for a, b in zip(preds, refs, strict=True)]
+    assert ted(preds, refs) == expected
 
 
 @given(token_lists(elements=large_ids), token_lists(elements=large_ids))

@@ -109,18 +109,9 @@ impl Symbol for &str {
 
 /// Levenshtein distance between `a` and `b` with unit insert, delete and substitute costs.
 pub fn levenshtein<K: Symbol>(a: &[K], b: &[K], scratch: &mut Scratch<K>) -> usize {
-    // A shared prefix or suffix never changes the distance; generations often share a lot.
-    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
-    // The pattern (bit-vector side) is the shorter one: fewer words per text symbol.
-    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    // A shared prefix or suffix never changes the distance; generations often share a lot. The
+    // pattern (bit-vector side) is the shorter one: fewer words per text symbol.
+    let (pattern, text) = trim(a, b);
     if pattern.is_empty() {
         return text.len();
     }
@@ -135,30 +126,50 @@ pub fn levenshtein<K: Symbol>(a: &[K], b: &[K], scratch: &mut Scratch<K>) -> usi
 /// What [`match_stream`] made of a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
-    /// The match masks were appended; the pattern (the shorter side after trimming the shared
-    /// prefix and suffix) has this many symbols, 1 to 64.
+    /// The match masks were appended to [`LaneInput::streams`]; the pattern (the shorter side
+    /// after trimming the shared prefix and suffix) has this many symbols, 1 to 64.
     Appended {
         /// Pattern length.
         pattern_len: usize,
     },
+    /// The pattern takes 2 to [`WIDE_WORDS`] words: its symbols, then the text's, were appended
+    /// to [`LaneInput::ids`] as dense ids below `alphabet`.
+    Wide {
+        /// Pattern length, 65 to `64 * WIDE_WORDS`.
+        pattern_len: usize,
+        /// Text length (at least the pattern's).
+        text_len: usize,
+        /// Ids are below this.
+        alphabet: usize,
+    },
     /// Nothing left to compare once the shared prefix and suffix are gone: the distance.
     Done(usize),
-    /// The pattern is longer than 64 symbols: use [`levenshtein`].
+    /// The pattern is longer than the lanes take: use [`levenshtein`].
     TooLong,
 }
 
-/// For the lane kernel ([`super::levenshtein_lanes`]): trim `a` and `b` as [`levenshtein`] does,
-/// and when the shorter side fits one 64-bit word, append one match mask per symbol of the longer
-/// side to `out`. Running Myers' step over those masks gives [`levenshtein`]'s result.
-pub fn match_stream<K: Symbol>(
-    a: &[K],
-    b: &[K],
-    scratch: &mut Scratch<K>,
-    out: &mut Vec<u64>,
-) -> Stream {
-    if a.len().min(b.len()) > 64 && !shares_ends(a, b) {
-        return Stream::TooLong;
+/// Patterns of up to this many 64-bit words go to the lane kernels (see [`match_stream`]).
+pub const WIDE_WORDS: usize = 6;
+
+/// What [`match_stream`] appends pairs to, for the lane kernels.
+#[derive(Default)]
+pub struct LaneInput {
+    /// Single-word pairs: one match mask per text symbol.
+    pub streams: Vec<u64>,
+    /// Wide pairs: pattern ids, then text ids.
+    pub ids: Vec<u32>,
+}
+
+impl LaneInput {
+    /// Forget every pair.
+    pub fn clear(&mut self) {
+        self.streams.clear();
+        self.ids.clear();
     }
+}
+
+/// `a` and `b` without their shared prefix and suffix, shorter first.
+fn trim<'x, K: Eq>(a: &'x [K], b: &'x [K]) -> (&'x [K], &'x [K]) {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
     let suffix = a
@@ -168,57 +179,96 @@ pub fn match_stream<K: Symbol>(
         .take_while(|(x, y)| x == y)
         .count();
     let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
-    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if a.len() <= b.len() {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Whether the pair may fit `words` words once trimmed (longer sides are not scanned).
+fn may_fit_lanes<K: Eq>(a: &[K], b: &[K], words: usize) -> bool {
+    a.len().min(b.len()) <= 64 * words || shares_ends(a, b)
+}
+
+/// For the lane kernels ([`super::levenshtein_lanes`]): trim `a` and `b` as [`levenshtein`]
+/// does; when the shorter side fits one 64-bit word, append one match mask per symbol of the
+/// longer side to `out.streams`; when it fits `max_words` words (at most [`WIDE_WORDS`]),
+/// append both sides as dense ids to `out.ids`. Myers' step over either gives [`levenshtein`]'s
+/// result.
+pub fn match_stream<K: Symbol>(
+    a: &[K],
+    b: &[K],
+    scratch: &mut Scratch<K>,
+    max_words: usize,
+    out: &mut LaneInput,
+) -> Stream {
+    let max_words = max_words.min(WIDE_WORDS);
+    if !may_fit_lanes(a, b, max_words) {
+        return Stream::TooLong;
+    }
+    let (pattern, text) = trim(a, b);
     if pattern.is_empty() {
         return Stream::Done(text.len());
     }
-    if pattern.len() > 64 {
+    if pattern.len() > 64 * max_words {
         return Stream::TooLong;
     }
     rename(pattern, text, scratch);
     let s = scratch;
+    if pattern.len() > 64 {
+        out.ids.extend_from_slice(&s.pattern);
+        out.ids.extend_from_slice(&s.text);
+        return Stream::Wide {
+            pattern_len: pattern.len(),
+            text_len: text.len(),
+            alphabet: alphabet_size(s),
+        };
+    }
     s.masks.clear();
     s.masks.resize(alphabet_size(s), 0);
     for (i, &id) in s.pattern.iter().enumerate() {
         s.masks[id as usize] |= 1u64 << i;
     }
-    out.extend(s.text.iter().map(|&id| s.masks[id as usize]));
+    out.streams
+        .extend(s.text.iter().map(|&id| s.masks[id as usize]));
     Stream::Appended {
         pattern_len: pattern.len(),
     }
 }
 
-/// [`match_stream`] for bytes: the masks are indexed by the byte itself, with no renaming.
-/// `masks` must be all zero, and is left so.
+/// [`match_stream`] for bytes: the masks are indexed by the byte itself, with no renaming (wide
+/// pairs keep their bytes as ids, alphabet 256). `masks` must be all zero, and is left so.
 pub fn match_stream_bytes(
     a: &[u8],
     b: &[u8],
     masks: &mut [u64; 256],
-    out: &mut Vec<u64>,
+    out: &mut LaneInput,
 ) -> Stream {
-    if a.len().min(b.len()) > 64 && !shares_ends(a, b) {
+    if !may_fit_lanes(a, b, WIDE_WORDS) {
         return Stream::TooLong;
     }
-    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
-    let (pattern, text) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let (pattern, text) = trim(a, b);
     if pattern.is_empty() {
         return Stream::Done(text.len());
     }
-    if pattern.len() > 64 {
+    if pattern.len() > 64 * WIDE_WORDS {
         return Stream::TooLong;
+    }
+    if pattern.len() > 64 {
+        out.ids
+            .extend(pattern.iter().chain(text).map(|&byte| u32::from(byte)));
+        return Stream::Wide {
+            pattern_len: pattern.len(),
+            text_len: text.len(),
+            alphabet: 256,
+        };
     }
     for (i, &byte) in pattern.iter().enumerate() {
         masks[byte as usize] |= 1u64 << i;
     }
-    out.extend(text.iter().map(|&byte| masks[byte as usize]));
+    out.streams
+        .extend(text.iter().map(|&byte| masks[byte as usize]));
     for &byte in pattern {
         masks[byte as usize] = 0;
     }
