@@ -95,6 +95,21 @@ pub struct Normalizer {
     regexes: Vec<Regex>,
     unicode_punctuation: Option<Regex>,
     options: ExactMatchOptions,
+    /// Each ASCII byte after case folding, and what the options make of it.
+    ascii: [(u8, AsciiClass); 128],
+}
+
+/// The role of an ASCII byte in [`Normalizer::apply_ascii`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AsciiClass {
+    /// Deleted (punctuation or digit, as asked).
+    Drop,
+    /// A word character of Python's `re` (`[A-Za-z0-9_]`).
+    Word,
+    /// Whitespace, when whitespace is collapsed.
+    Space,
+    /// Anything else: kept as it is.
+    Other,
 }
 
 impl Normalizer {
@@ -117,10 +132,32 @@ impl Normalizer {
             && options.punctuation == Punctuation::Unicode)
             // A fixed, valid pattern: this cannot fail.
             .then(|| Regex::new(r"[\p{P}\p{S}]").expect("static pattern compiles"));
+        let o = options;
+        let ascii = std::array::from_fn(|b| {
+            let b = b as u8;
+            let b = if o.ignore_case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            };
+            let class = if (o.ignore_punctuation && b.is_ascii_punctuation())
+                || (o.ignore_numbers && b.is_ascii_digit())
+            {
+                AsciiClass::Drop
+            } else if b.is_ascii_alphanumeric() || b == b'_' {
+                AsciiClass::Word
+            } else if o.collapse_whitespace && is_ascii_python_space(b) {
+                AsciiClass::Space
+            } else {
+                AsciiClass::Other
+            };
+            (b, class)
+        });
         Ok(Self {
             regexes,
             unicode_punctuation,
             options: options.clone(),
+            ascii,
         })
     }
 
@@ -176,37 +213,47 @@ impl Normalizer {
                 }
             }
         };
-        for &b in text {
-            let b = if o.ignore_case {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            };
-            if (o.ignore_punctuation && b.is_ascii_punctuation())
-                || (o.ignore_numbers && b.is_ascii_digit())
-            {
-                continue;
+        out.reserve(text.len());
+        let mut at = 0;
+        while at < text.len() {
+            // `text` is ASCII: every byte indexes the table
+            let (b, class) = self.ascii[usize::from(text[at])];
+            match class {
+                AsciiClass::Drop => at += 1,
+                AsciiClass::Word => {
+                    if run.is_none() {
+                        run = Some(out.len());
+                        if owed && !out.is_empty() {
+                            out.push(b' ');
+                        }
+                        owed = false;
+                    }
+                    // the run goes on over word characters and deleted ones
+                    while at < text.len() {
+                        let (b, class) = self.ascii[usize::from(text[at])];
+                        match class {
+                            AsciiClass::Word => out.push(b),
+                            AsciiClass::Drop => {}
+                            AsciiClass::Space | AsciiClass::Other => break,
+                        }
+                        at += 1;
+                    }
+                }
+                AsciiClass::Space => {
+                    close_run(out, &mut run, &mut owed);
+                    owed = true;
+                    at += 1;
+                }
+                AsciiClass::Other => {
+                    close_run(out, &mut run, &mut owed);
+                    if owed && !out.is_empty() {
+                        out.push(b' ');
+                    }
+                    owed = false;
+                    out.push(b);
+                    at += 1;
+                }
             }
-            let word = b.is_ascii_alphanumeric() || b == b'_';
-            if word && run.is_some() {
-                out.push(b);
-                continue;
-            }
-            if !word {
-                close_run(out, &mut run, &mut owed);
-            }
-            if o.collapse_whitespace && is_ascii_python_space(b) {
-                owed = true;
-                continue;
-            }
-            if word {
-                run = Some(out.len());
-            }
-            if owed && !out.is_empty() {
-                out.push(b' ');
-            }
-            owed = false;
-            out.push(b);
         }
         close_run(out, &mut run, &mut owed);
         if o.strip && !o.collapse_whitespace {

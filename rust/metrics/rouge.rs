@@ -165,12 +165,19 @@ impl Tokens {
         let mut at = 0;
         while at < raw.len() {
             let b = raw[at];
+            if b.is_ascii_alphanumeric() {
+                // a run of ASCII letters and digits, copied at once
+                let end = raw[at..]
+                    .iter()
+                    .position(|c| !c.is_ascii_alphanumeric())
+                    .map_or(raw.len(), |k| at + k);
+                self.bytes
+                    .extend(raw[at..end].iter().map(u8::to_ascii_lowercase));
+                at = end;
+                continue;
+            }
             if b.is_ascii() {
                 at += 1;
-                if b.is_ascii_alphanumeric() {
-                    self.bytes.push(b.to_ascii_lowercase());
-                    continue;
-                }
                 self.close_token(&mut start, stem);
                 if lines && b == b'\n' {
                     self.line_ends.push(self.spans.len());
