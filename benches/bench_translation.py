@@ -1,6 +1,7 @@
-"""BLEU, chrF and quasi exact match on the benchmark file, side by side with the reference
-implementations' per-row loops (sacrebleu's ``sentence_bleu`` / ``sentence_chrf``, HELM's
-``quasi_exact_match``) on one thread, and corpus BLEU/chrF against sacrebleu's corpus functions.
+"""BLEU, chrF, quasi exact match and token F1 on the benchmark file, side by side with the
+reference implementations' per-row loops (sacrebleu's ``sentence_bleu`` / ``sentence_chrf``,
+HELM's ``quasi_exact_match``, the SQuAD script's ``compute_f1``) on one thread, and corpus
+BLEU/chrF against sacrebleu's corpus functions.
 
 The per-row Python loops run on a sample (``--sample`` rows, the file's first rows) and their
 rows/s is extrapolated to the whole file; rescore runs on every row, from Arrow, on all cores,
@@ -42,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import sacrebleu
-    from tests.reference import helm_quasi_exact_match
+    from tests.reference import helm_quasi_exact_match, squad_f1
 
     table = pq.read_table(args.path, columns=["prediction", "reference"])
     preds, refs = table["prediction"], table["reference"]
@@ -96,6 +97,9 @@ def main() -> None:
         lambda p, r: helm_quasi_exact_match(r, p),
     )
 
+    ours("token F1", lambda p, r, w: rescore.token_f1(p, r, workers=w))
+    loop("token F1", "SQuAD compute_f1 loop", lambda p, r: squad_f1(r, p))
+
     ours("corpus BLEU", lambda p, r, w: rescore.corpus_bleu(p, r, workers=w))
     s = seconds(lambda: sacrebleu.corpus_bleu(sample_p, [sample_r]), 1)
     rows.append(("corpus BLEU", "sacrebleu.corpus_bleu", args.sample, s))
@@ -103,15 +107,21 @@ def main() -> None:
     s = seconds(lambda: sacrebleu.corpus_chrf(sample_p, [sample_r]), 1)
     rows.append(("corpus chrF", "sacrebleu.corpus_chrf", args.sample, s))
 
-    print("| metric | tool | rows timed | seconds | rows/s | rescore (1 thread) speed-up |")
-    print("|---|---|---:|---:|---:|---:|")
-    one_thread = {
-        label: k / s for label, tool, k, s in rows if tool.startswith("rescore, 1 thread")
-    }
+    print(f"load average after the run: {os.getloadavg()}")
+    print(
+        "| metric | tool | rows timed | seconds | rows/s | rescore 1 thread speed-up"
+        " | rescore all cores speed-up |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+
+    def rate_of(label: str, prefix: str) -> float:
+        return next(k / s for m, tool, k, s in rows if m == label and tool.startswith(prefix))
+
     for label, tool, k, s in rows:
         rate = k / s
-        ratio = one_thread[label] / rate
-        print(f"| {label} | {tool} | {k:,} | {s:.3f} | {rate:,.0f} | {ratio:.1f}x |")
+        one = rate_of(label, "rescore, 1 thread") / rate
+        every = rate_of(label, "rescore, all cores") / rate
+        print(f"| {label} | {tool} | {k:,} | {s:.3f} | {rate:,.0f} | {one:.1f}x | {every:.1f}x |")
 
 
 if __name__ == "__main__":

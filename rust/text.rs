@@ -23,9 +23,77 @@ pub fn is_python_word(c: char) -> bool {
     LETTER_OR_NUMBER.is_match(c.encode_utf8(&mut buf))
 }
 
+/// Python's `str.isspace` on one ASCII byte (tab, newline, vertical tab, form feed, carriage
+/// return, U+001C..U+001F, space).
+pub const fn is_ascii_python_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | 0x1c..=b' ')
+}
+
+/// Whether the character starting at byte `at` of `text` is a Python space, and its width in
+/// bytes: ASCII by a test on the byte, other characters decoded.
+fn space_at(text: &str, at: usize) -> (bool, usize) {
+    let b = text.as_bytes()[at];
+    if b.is_ascii() {
+        return (is_ascii_python_space(b), 1);
+    }
+    // callers step over whole characters, so `at` is on a character boundary
+    text[at..]
+        .chars()
+        .next()
+        .map_or((false, 1), |c| (is_python_space(c), c.len_utf8()))
+}
+
 /// Words as Python's `str.split()` (no argument) returns them.
-pub fn python_split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(is_python_space).filter(|w| !w.is_empty())
+pub fn python_split(text: &str) -> PythonWords<'_> {
+    PythonWords { text, at: 0 }
+}
+
+/// The iterator of [`python_split`]: steps over ASCII bytes without decoding them.
+pub struct PythonWords<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for PythonWords<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let len = self.text.len();
+        let mut at = self.at;
+        let start = loop {
+            if at >= len {
+                self.at = len;
+                return None;
+            }
+            let (space, width) = space_at(self.text, at);
+            if !space {
+                break at;
+            }
+            at += width;
+        };
+        while at < len {
+            let (space, width) = space_at(self.text, at);
+            if space {
+                break;
+            }
+            at += width;
+        }
+        self.at = at;
+        Some(&self.text[start..at])
+    }
+}
+
+/// Python's `str.lower()` of `text`, in `out` (reused): ASCII text without allocating.
+pub fn python_lower_into<'o>(text: &str, out: &'o mut String) -> &'o str {
+    if text.is_ascii() {
+        out.clear();
+        out.push_str(text);
+        out.make_ascii_lowercase();
+    } else {
+        // str::to_lowercase, as Python's str.lower, lowers a final sigma to ς
+        *out = text.to_lowercase();
+    }
+    out.as_str()
 }
 
 /// Python's `re.sub(r"\b(a|an|the)\b", " ", text)` (the SQuAD and HELM normalisation): each
@@ -88,6 +156,27 @@ mod tests {
         );
         assert_eq!(python_strip("\u{1c} x \u{85}"), "x");
         assert_eq!(python_split("").count(), 0);
+    }
+
+    #[test]
+    fn split_and_lower_as_python() {
+        // Python: "\u00a0a\u2003b\u200bc \u0085d\x1c".split() == ["a", "b\u200bc", "d"]
+        assert_eq!(
+            python_split("\u{a0}a\u{2003}b\u{200b}c \u{85}d\u{1c}").collect::<Vec<_>>(),
+            ["a", "b\u{200b}c", "d"]
+        );
+        assert_eq!(python_split("é  ü").collect::<Vec<_>>(), ["é", "ü"]);
+        assert_eq!(python_split(" \t\n").next(), None);
+        for b in 0..128u8 {
+            assert_eq!(
+                is_ascii_python_space(b),
+                is_python_space(char::from(b)),
+                "{b}"
+            );
+        }
+        let mut out = String::new();
+        assert_eq!(python_lower_into("AbC", &mut out), "abc");
+        assert_eq!(python_lower_into("ΣΑΣ", &mut out), "σας");
     }
 
     #[test]

@@ -188,3 +188,120 @@ def write_rolling_and_generation_logs(data_dir: Path, out_dir: Path) -> Path:
         ],
     }
     return _run([rolling, generation], out_dir)
+
+
+GEN_DOCS: list[dict[str, Any]] = [
+    {"q": "Capital of France?", "answers": ["Paris", "the city of Paris"]},
+    {"q": "Who wrote Hamlet?", "answers": ["William Shakespeare", "Shakespeare"]},
+    {"q": "Translate 'merci'.", "answers": ["Thank you.", "Thanks!"]},
+    {"q": "Largest planet?", "answers": ["Jupiter, the gas giant."]},
+    {"q": "Boiling point of water?", "answers": ["100 °C at sea level", "212 °F"]},
+    {"q": "Say hello in Japanese.", "answers": ["こんにちは", "konnichiwa"]},
+    {"q": "Opposite of naïve?", "answers": ["Worldly-wise, experienced."]},
+    {"q": "An article?", "answers": ["An apple a day keeps the doctor away."]},
+    *(
+        {
+            "q": f"Summarise item {i}.",
+            "answers": [
+                f"Item {i} costs ${i}.50, weighs {i * 3 - 1} kg and ships in {i % 5} days.",
+                f"It is item number {i}; price {i}.5 dollars.",
+            ],
+        }
+        for i in range(1, 25)
+    ),
+]
+"""Questions with several acceptable answers: punctuation, numbers, accents, CJK, articles."""
+
+GEN_TASKS: dict[str, dict[str, Any]] = {
+    # one reference (the first answer); lm-eval's own corpus BLEU and chrF in the results
+    "rescore_gen": {"target": "{{answers[0]}}", "metrics": ("exact_match", "bleu", "chrf")},
+    # every answer is a reference: lm-eval logs the list
+    "rescore_gen_multi": {"target": "answers", "metrics": ("exact_match",)},
+}
+GEN_MODELS = ("org/gen-small", "org/gen-large")
+
+
+def _generation(model: str, context: str, answers: list[str]) -> str:
+    """A deterministic answer of `model` to one prompt: an answer as given, changed in case or
+    punctuation, cut short, with words swapped, or off topic, chosen by a hash."""
+    h = int(hashlib.sha256(f"{model}\x00{context}".encode()).hexdigest()[:8], 16)
+    answer = answers[h % len(answers)]
+    words = answer.split()
+    kind = (h >> 8) % 6
+    if kind == 0:
+        return answer
+    if kind == 1:
+        return answer.upper().replace(".", "")
+    if kind == 2:
+        return " ".join(words[: max(1, len(words) // 2)])
+    if kind == 3:
+        return " ".join(reversed(words)) + " , indeed ."
+    if kind == 4:
+        return f"The answer is: {answer}"
+    return "I do not know"
+
+
+def write_generation_logs(data_dir: Path, out_dir: Path) -> Path:
+    """Run lm-eval's ``generate_until`` tasks for each of :data:`GEN_MODELS`; return
+    ``out_dir``, holding one directory of sample logs (and results) per model."""
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import lm_eval
+    from lm_eval.api.model import LM
+    from lm_eval.loggers import EvaluationTracker
+
+    answers = {d["q"]: d["answers"] for d in GEN_DOCS}
+
+    class ScriptedLM(LM):  # type: ignore[misc]
+        """Answers from :func:`_generation`: deterministic, offline."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> Any:
+            raise NotImplementedError
+
+        def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> Any:
+            raise NotImplementedError
+
+        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+            out = []
+            for r in requests:
+                context = r.args[0]
+                out.append(_generation(self.name, context, answers[context.strip()]))
+            return out
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    docs = data_dir / "gen.jsonl"
+    docs.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in GEN_DOCS), "utf-8")
+    configs = [
+        {
+            "task": name,
+            "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(docs)}},
+            "test_split": "test",
+            "output_type": "generate_until",
+            "doc_to_text": "{{q}}",
+            "doc_to_target": spec["target"],
+            "target_delimiter": "",
+            "generation_kwargs": {"until": ["\n\n"], "do_sample": False},
+            "metric_list": [{"metric": m, "higher_is_better": True} for m in spec["metrics"]],
+        }
+        for name, spec in GEN_TASKS.items()
+    ]
+    for model in GEN_MODELS:
+        tracker = EvaluationTracker(output_path=str(out_dir))
+        results = lm_eval.simple_evaluate(
+            model=ScriptedLM(model),
+            model_args={"pretrained": model},
+            tasks=configs,
+            log_samples=True,
+            evaluation_tracker=tracker,
+            bootstrap_iters=0,
+        )
+        samples = results.pop("samples")
+        tracker.save_results_aggregated(results=results, samples=samples)
+        for name in results["configs"]:
+            tracker.save_results_samples(task_name=name, samples=samples[name])
+    return out_dir

@@ -13,14 +13,13 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Fields};
 use regex::Regex;
 
-use super::ngrams::NgramTable;
+use super::ngrams::{Interner, NgramTable};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
-use rustc_hash::FxHashMap;
 
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::{is_python_space, python_split};
+use crate::text::{is_ascii_python_space, is_python_space, python_lower_into, python_split};
 
 /// BLEU's n-gram orders.
 pub const MAX_NGRAM_ORDER: usize = 4;
@@ -131,56 +130,71 @@ impl Default for BleuOptions {
 /// Per-thread buffers.
 #[derive(Default)]
 struct Scratch {
+    lowered: String,
     a: String,
     b: String,
     /// All sequences' tokens, back to back, and their spans.
-    text: String,
-    spans: Vec<Range<usize>>,
+    tokens: Tokens,
     /// Token count per sequence.
     lengths: Vec<usize>,
     ids: Vec<u32>,
+    interner: Interner,
     table: NgramTable,
 }
 
+/// Tokens, their bytes back to back.
+#[derive(Default)]
+struct Tokens {
+    text: Vec<u8>,
+    spans: Vec<Range<usize>>,
+}
+
+impl Tokens {
+    fn push(&mut self, token: &[u8]) {
+        let start = self.text.len();
+        self.text.extend_from_slice(token);
+        self.spans.push(start..self.text.len());
+    }
+
+    fn push_words(&mut self, line: &str) {
+        for w in python_split(line) {
+            self.push(w.as_bytes());
+        }
+    }
+}
+
 /// `sacrebleu`'s `_preprocess_segment`: lower case (optional), `rstrip()`, tokenize; appends
-/// the tokens to `s.text`/`s.spans` and returns how many.
+/// the tokens to `s.tokens` and returns how many.
 fn tokenize_into(line: &str, options: &BleuOptions, s: &mut Scratch) -> usize {
-    let lowered;
+    let Scratch {
+        lowered,
+        a,
+        b,
+        tokens,
+        ..
+    } = s;
     let line = if options.lowercase {
-        lowered = line.to_lowercase();
-        lowered.as_str()
+        python_lower_into(line, lowered)
     } else {
         line
     };
     let line = line.trim_end_matches(is_python_space);
-    let before = s.spans.len();
+    let before = tokens.spans.len();
     match options.tokenize {
-        BleuTokenizer::None => push_words(line, &mut s.text, &mut s.spans),
+        BleuTokenizer::None => tokens.push_words(line),
         BleuTokenizer::Characters => {
+            let mut buf = [0u8; 4];
             for c in line.chars().filter(|&c| !is_python_space(c)) {
-                let start = s.text.len();
-                s.text.push(c);
-                s.spans.push(start..s.text.len());
+                tokens.push(c.encode_utf8(&mut buf).as_bytes());
             }
         }
-        BleuTokenizer::Thirteen => {
-            thirteen_a(line, &mut s.a, &mut s.b);
-            push_words(&s.a, &mut s.text, &mut s.spans);
-        }
+        BleuTokenizer::Thirteen => thirteen_a(line, a, b, tokens),
         BleuTokenizer::International => {
-            international(line, &mut s.a, &mut s.b);
-            push_words(&s.a, &mut s.text, &mut s.spans);
+            international(line, a, b);
+            tokens.push_words(a);
         }
     }
-    s.spans.len() - before
-}
-
-fn push_words(line: &str, text: &mut String, spans: &mut Vec<Range<usize>>) {
-    for w in python_split(line) {
-        let start = text.len();
-        text.push_str(w);
-        spans.push(start..text.len());
-    }
+    tokens.spans.len() - before
 }
 
 /// `re.sub(pattern, repl, text)` for a pattern of two single-character classes: `first` then
@@ -224,11 +238,63 @@ fn spaced(input: &str, out: &mut String, class: impl Fn(char) -> bool) {
     }
 }
 
-/// sacrebleu's `Tokenizer13a` then `TokenizerRegexp`; the result (before splitting) in `a`.
-fn thirteen_a(line: &str, a: &mut String, b: &mut String) {
+/// The characters `13a`'s first rule puts spaces around: `[\{-\~\[-\` -\&\(-\+\:-\@\/]`.
+fn is_13a_symbol(c: u8) -> bool {
+    matches!(c, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/')
+}
+
+/// sacrebleu's `Tokenizer13a` then `TokenizerRegexp`, then `split()`: the tokens into `out`
+/// (`a` and `b` are scratch).
+///
+/// A line with none of `.`, `,`, `-` (and nothing the first step replaces) only meets the first
+/// rule, which makes each of its symbols a token of its own: it is split in one pass. Other
+/// lines go through the rules one after the other, skipping a rule whose characters are absent.
+fn thirteen_a(line: &str, a: &mut String, b: &mut String, out: &mut Tokens) {
+    let bytes = line.as_bytes();
+    let (mut period_comma, mut dash, mut replace) = (false, false, false);
+    for &c in bytes {
+        match c {
+            b'.' | b',' => period_comma = true,
+            b'-' => dash = true,
+            b'\n' | b'&' | b'<' => replace = true,
+            _ => {}
+        }
+    }
+    if !(period_comma || dash || replace) {
+        let mut start = None;
+        let mut at = 0;
+        while at < bytes.len() {
+            let c = bytes[at];
+            let (word, width) = if c.is_ascii() {
+                if is_13a_symbol(c) && !is_ascii_python_space(c) {
+                    if let Some(s) = start.take() {
+                        out.push(&bytes[s..at]);
+                    }
+                    out.push(&bytes[at..=at]);
+                    at += 1;
+                    continue;
+                }
+                (!is_ascii_python_space(c), 1)
+            } else {
+                // `at` steps over whole characters: it is on a boundary
+                let ch = line[at..].chars().next().unwrap_or(' ');
+                (!is_python_space(ch), ch.len_utf8())
+            };
+            if word {
+                start.get_or_insert(at);
+            } else if let Some(s) = start.take() {
+                out.push(&bytes[s..at]);
+            }
+            at += width;
+        }
+        if let Some(s) = start {
+            out.push(&bytes[s..]);
+        }
+        return;
+    }
     b.clear();
     b.push(' ');
-    if line.contains("<skipped>") || line.contains('\n') || line.contains('&') {
+    if replace {
         let mut text = line
             .replace("<skipped>", "")
             .replace("-\n", "")
@@ -240,6 +306,8 @@ fn thirteen_a(line: &str, a: &mut String, b: &mut String) {
                 .replace("&lt;", "<")
                 .replace("&gt;", ">");
         }
+        period_comma = text.contains(['.', ',']);
+        dash = text.contains('-');
         b.push_str(&text);
     } else {
         b.push_str(line);
@@ -253,21 +321,27 @@ fn thirteen_a(line: &str, a: &mut String, b: &mut String) {
     // [\{-\~\[-\` -\&\(-\+\:-\@\/] ->  \1
     y.clear();
     for &c in &x {
-        if matches!(c, b'{'..=b'~' | b'['..=b'`' | b' '..=b'&' | b'('..=b'+' | b':'..=b'@' | b'/') {
+        if is_13a_symbol(c) {
             y.extend([b' ', c, b' ']);
         } else {
             y.push(c);
         }
     }
     let digit = |c: u8| c.is_ascii_digit();
-    let period_comma = |c: u8| c == b'.' || c == b',';
-    pair_rule_bytes(&y, &mut x, |c| !digit(c), period_comma, true); // ([^0-9])([\.,])
-    pair_rule_bytes(&x, &mut y, period_comma, |c| !digit(c), false); // ([\.,])([^0-9])
-    pair_rule_bytes(&y, &mut x, digit, |c| c == b'-', true); // ([0-9])(-)
-                                                             // Spaces went in at character boundaries only: still UTF-8.
-    *a = String::from_utf8(x).unwrap_or_default();
-    y.clear();
-    *b = String::from_utf8(y).unwrap_or_default();
+    let period_or_comma = |c: u8| c == b'.' || c == b',';
+    if period_comma {
+        pair_rule_bytes(&y, &mut x, |c| !digit(c), period_or_comma, true); // ([^0-9])([\.,])
+        pair_rule_bytes(&x, &mut y, period_or_comma, |c| !digit(c), false); // ([\.,])([^0-9])
+    }
+    if dash {
+        pair_rule_bytes(&y, &mut x, digit, |c| c == b'-', true); // ([0-9])(-)
+        std::mem::swap(&mut x, &mut y);
+    }
+    // Spaces went in at character boundaries only: still UTF-8.
+    *a = String::from_utf8(y).unwrap_or_default();
+    out.push_words(a);
+    x.clear();
+    *b = String::from_utf8(x).unwrap_or_default();
 }
 
 /// [`pair_rule`] on bytes, for classes of ASCII bytes.
@@ -349,21 +423,6 @@ fn international(line: &str, a: &mut String, b: &mut String) {
     spaced(b, a, |c| category(c).symbol); // (\p{S}) ->  \1
 }
 
-/// Give the tokens in `s.spans` dense ids (equal text, equal id) in `s.ids`.
-fn intern(s: &mut Scratch) {
-    let Scratch {
-        text, spans, ids, ..
-    } = s;
-    // equal text, equal id: ids in order of first occurrence
-    let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
-    seen.reserve(spans.len());
-    ids.clear();
-    for span in spans.iter() {
-        let next = seen.len() as u32;
-        ids.push(*seen.entry(&text[span.clone()]).or_insert(next));
-    }
-}
-
 /// sacrebleu's `_get_closest_ref_len`: the reference length closest to `hyp`, the shorter on ties.
 fn closest_reference_length(hyp: usize, references: &[usize]) -> usize {
     let mut best: Option<(usize, usize)> = None;
@@ -379,14 +438,16 @@ fn closest_reference_length(hyp: usize, references: &[usize]) -> usize {
 
 /// Fill `out` from the tokens already in `s` (sequence 0 the hypothesis).
 fn statistics_from_tokens(s: &mut Scratch, out: &mut [f64]) {
-    intern(s);
     let Scratch {
         ids,
         lengths,
         table,
+        tokens,
+        interner,
         ..
     } = s;
-    table.clear();
+    interner.intern(&tokens.text, &tokens.spans, ids);
+    table.clear(MAX_NGRAM_ORDER);
     let mut at = 0;
     for &len in lengths.iter() {
         table.push(ids[at..at + len].iter().copied());
@@ -486,8 +547,8 @@ where
             let Some(positions) = pairs.references(row) else {
                 return false;
             };
-            s.text.clear();
-            s.spans.clear();
+            s.tokens.text.clear();
+            s.tokens.spans.clear();
             s.lengths.clear();
             let n = tokenize_into(preds.value(row), options, s);
             s.lengths.push(n);

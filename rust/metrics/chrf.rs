@@ -9,14 +9,14 @@ use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
 
 use super::bleu::struct_of_rows;
-use super::ngrams::NgramTable;
+use super::ngrams::{Interner, NgramTable};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
 use rustc_hash::FxHashMap;
 
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, map_rows_wide, OnError, Workers};
-use crate::text::{is_python_space, python_split};
+use crate::text::{is_ascii_python_space, is_python_space, python_lower_into, python_split};
 
 /// The options of sacrebleu's `CHRF` rescore exposes.
 #[derive(Debug, Clone, Copy)]
@@ -88,12 +88,17 @@ fn is_punct(c: char) -> bool {
 struct Scratch {
     lowered: String,
     chars: NgramTable,
+    /// Characters outside ASCII numbered from 128 in order of first occurrence in the row, so
+    /// that character n-grams pack into 64 bits ([`NgramTable`]).
+    wide_chars: FxHashMap<char, u32>,
+    units: Vec<u32>,
     words: NgramTable,
     /// Word tokens of every sequence, their sequence lengths and ids.
     text: String,
     spans: Vec<std::ops::Range<usize>>,
     lengths: Vec<usize>,
     ids: Vec<u32>,
+    interner: Interner,
     /// Statistics per reference, `width` each.
     stats: Vec<f64>,
 }
@@ -102,17 +107,32 @@ impl Scratch {
     /// Add one sequence (the hypothesis first, then each reference).
     fn push(&mut self, line: &str, options: &ChrfOptions) {
         let line = if options.lowercase {
-            self.lowered = line.to_lowercase();
-            self.lowered.as_str()
+            python_lower_into(line, &mut self.lowered)
         } else {
             line
         };
-        if options.whitespace {
-            self.chars.push(line.chars().map(u32::from));
+        // ASCII characters are their own code (0-127), others numbered from 128 per row
+        self.units.clear();
+        let keep_spaces = options.whitespace;
+        if line.is_ascii() {
+            self.units.extend(
+                line.bytes()
+                    .filter(|&b| keep_spaces || !is_ascii_python_space(b))
+                    .map(u32::from),
+            );
         } else {
-            self.chars
-                .push(line.chars().filter(|&c| !is_python_space(c)).map(u32::from));
+            for c in line.chars() {
+                if c.is_ascii() {
+                    if keep_spaces || !is_ascii_python_space(c as u8) {
+                        self.units.push(u32::from(c));
+                    }
+                } else if keep_spaces || !is_python_space(c) {
+                    let next = 128 + self.wide_chars.len() as u32;
+                    self.units.push(*self.wide_chars.entry(c).or_insert(next));
+                }
+            }
         }
+        self.chars.push(self.units.iter().copied());
         if options.word_order > 0 {
             let before = self.spans.len();
             for w in python_split(line) {
@@ -138,9 +158,10 @@ impl Scratch {
         }
     }
 
-    fn clear(&mut self) {
-        self.chars.clear();
-        self.words.clear();
+    fn clear(&mut self, options: &ChrfOptions) {
+        self.chars.clear(options.char_order);
+        self.words.clear(options.word_order);
+        self.wide_chars.clear();
         self.text.clear();
         self.spans.clear();
         self.lengths.clear();
@@ -157,13 +178,16 @@ impl Scratch {
             order_statistics(&mut self.chars, &mut self.stats, width, n);
         }
         if options.word_order > 0 {
-            self.intern_words();
             let Self {
                 words,
                 ids,
                 lengths,
+                text,
+                spans,
+                interner,
                 ..
             } = self;
+            interner.intern(text.as_bytes(), spans, ids);
             let mut at = 0;
             for &len in lengths.iter() {
                 words.push(ids[at..at + len].iter().copied());
@@ -188,20 +212,6 @@ impl Scratch {
         }
         best.0 * width
     }
-
-    fn intern_words(&mut self) {
-        let Self {
-            text, spans, ids, ..
-        } = self;
-        // equal text, equal id: ids in order of first occurrence
-        let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
-        seen.reserve(spans.len());
-        ids.clear();
-        for span in spans.iter() {
-            let next = seen.len() as u32;
-            ids.push(*seen.entry(&text[span.clone()]).or_insert(next));
-        }
-    }
 }
 
 /// sacrebleu's `_get_match_statistics` at one order for every reference (sequences 1..).
@@ -209,7 +219,7 @@ fn order_statistics(table: &mut NgramTable, stats: &mut [f64], width: usize, ord
     for k in 1..table.sequences() {
         let reference = table.total(k);
         let hyp = if reference > 0 { table.total(0) } else { 0 };
-        let matched = table.matches(0, k);
+        let matched = table.matches(k);
         let at = (k - 1) * width + 3 * order;
         stats[at] = hyp as f64;
         stats[at + 1] = reference as f64;
@@ -275,7 +285,7 @@ where
         };
         let load = |s: &mut Scratch, row: usize| -> Option<usize> {
             let positions = pairs.references(row)?;
-            s.clear();
+            s.clear(options);
             s.push(preds.value(row), options);
             let mut n = 0;
             for j in positions {

@@ -15,7 +15,7 @@ use super::{boolean_array, RowScores};
 use crate::columns::StrColumn;
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::{collapse_whitespace, python_strip, replace_articles};
+use crate::text::{collapse_whitespace, is_ascii_python_space, python_strip, replace_articles};
 
 /// Which characters `ignore_punctuation` deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,21 @@ pub struct Normalizer {
     regexes: Vec<Regex>,
     unicode_punctuation: Option<Regex>,
     options: ExactMatchOptions,
+    /// Each ASCII byte after case folding, and what the options make of it.
+    ascii: [(u8, AsciiClass); 128],
+}
+
+/// The role of an ASCII byte in [`Normalizer::apply_ascii`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AsciiClass {
+    /// Deleted (punctuation or digit, as asked).
+    Drop,
+    /// A word character of Python's `re` (`[A-Za-z0-9_]`).
+    Word,
+    /// Whitespace, when whitespace is collapsed.
+    Space,
+    /// Anything else: kept as it is.
+    Other,
 }
 
 impl Normalizer {
@@ -117,10 +132,32 @@ impl Normalizer {
             && options.punctuation == Punctuation::Unicode)
             // A fixed, valid pattern: this cannot fail.
             .then(|| Regex::new(r"[\p{P}\p{S}]").expect("static pattern compiles"));
+        let o = options;
+        let ascii = std::array::from_fn(|b| {
+            let b = b as u8;
+            let b = if o.ignore_case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            };
+            let class = if (o.ignore_punctuation && b.is_ascii_punctuation())
+                || (o.ignore_numbers && b.is_ascii_digit())
+            {
+                AsciiClass::Drop
+            } else if b.is_ascii_alphanumeric() || b == b'_' {
+                AsciiClass::Word
+            } else if o.collapse_whitespace && is_ascii_python_space(b) {
+                AsciiClass::Space
+            } else {
+                AsciiClass::Other
+            };
+            (b, class)
+        });
         Ok(Self {
             regexes,
             unicode_punctuation,
             options: options.clone(),
+            ascii,
         })
     }
 
@@ -134,6 +171,103 @@ impl Normalizer {
             || o.ignore_articles
             || o.collapse_whitespace)
             && self.regexes.is_empty()
+    }
+
+    /// The normalised bytes of `text`, in `out` (reused): an ASCII string without regexes in one
+    /// pass over its bytes ([`Self::apply_ascii`]), others by [`Self::apply`].
+    pub fn apply_into(&self, text: &str, out: &mut Vec<u8>) {
+        out.clear();
+        if self.regexes.is_empty() && text.is_ascii() {
+            self.apply_ascii(text.as_bytes(), out);
+        } else {
+            out.extend_from_slice(self.apply(text).as_bytes());
+        }
+    }
+
+    /// [`Self::apply`] on ASCII text, fused into one pass: every step reads ASCII classes only
+    /// (for ASCII, Unicode punctuation and symbols are exactly `string.punctuation`), a word run
+    /// is decided when it ends, and collapsed whitespace is written only before the next word.
+    fn apply_ascii(&self, text: &[u8], out: &mut Vec<u8>) {
+        let o = &self.options;
+        // where the current run of word characters began in `out` (before its separator)
+        let mut run: Option<usize> = None;
+        // collapse: a space is owed before the next non-space
+        let mut owed = false;
+        let close_run = |out: &mut Vec<u8>, run: &mut Option<usize>, owed: &mut bool| {
+            let Some(start) = run.take() else { return };
+            if o.ignore_articles {
+                let word = &out[start..];
+                let word = if o.collapse_whitespace && word.first() == Some(&b' ') {
+                    &word[1..]
+                } else {
+                    word
+                };
+                if matches!(word, b"a" | b"an" | b"the") {
+                    // re.sub(..., " ", ...): the article becomes a space
+                    out.truncate(start);
+                    if o.collapse_whitespace {
+                        *owed = true;
+                    } else {
+                        out.push(b' ');
+                    }
+                }
+            }
+        };
+        out.reserve(text.len());
+        let mut at = 0;
+        while at < text.len() {
+            // `text` is ASCII: every byte indexes the table
+            let (b, class) = self.ascii[usize::from(text[at])];
+            match class {
+                AsciiClass::Drop => at += 1,
+                AsciiClass::Word => {
+                    if run.is_none() {
+                        run = Some(out.len());
+                        if owed && !out.is_empty() {
+                            out.push(b' ');
+                        }
+                        owed = false;
+                    }
+                    // the run goes on over word characters and deleted ones
+                    while at < text.len() {
+                        let (b, class) = self.ascii[usize::from(text[at])];
+                        match class {
+                            AsciiClass::Word => out.push(b),
+                            AsciiClass::Drop => {}
+                            AsciiClass::Space | AsciiClass::Other => break,
+                        }
+                        at += 1;
+                    }
+                }
+                AsciiClass::Space => {
+                    close_run(out, &mut run, &mut owed);
+                    owed = true;
+                    at += 1;
+                }
+                AsciiClass::Other => {
+                    close_run(out, &mut run, &mut owed);
+                    if owed && !out.is_empty() {
+                        out.push(b' ');
+                    }
+                    owed = false;
+                    out.push(b);
+                    at += 1;
+                }
+            }
+        }
+        close_run(out, &mut run, &mut owed);
+        if o.strip && !o.collapse_whitespace {
+            let end = out
+                .iter()
+                .rposition(|&b| !is_ascii_python_space(b))
+                .map_or(0, |i| i + 1);
+            out.truncate(end);
+            let start = out
+                .iter()
+                .position(|&b| !is_ascii_python_space(b))
+                .unwrap_or(out.len());
+            out.drain(..start);
+        }
     }
 
     /// Apply the normalisation to one string.
@@ -204,8 +338,8 @@ fn score_piece(
         PairColumns::Text {
             predictions,
             references,
-        } => map_rows(pairs.len(), workers, on_error, |(): &mut (), row| {
-            Ok(text_row(pairs, predictions, references, row, normalizer))
+        } => map_rows(pairs.len(), workers, on_error, |s: &mut Buffers, row| {
+            Ok(text_row(pairs, predictions, references, row, normalizer, s))
         }),
         PairColumns::Tokens {
             predictions,
@@ -241,12 +375,16 @@ fn score_piece(
     }
 }
 
+/// Normalised prediction and reference, reused per row.
+type Buffers = (Vec<u8>, Vec<u8>);
+
 fn text_row(
     pairs: &SequencePairs<'_>,
     predictions: StrColumn<'_>,
     references: StrColumn<'_>,
     row: usize,
     n: &Normalizer,
+    (pred, reference): &mut Buffers,
 ) -> Option<bool> {
     let positions = pairs.references(row)?;
     let raw = predictions.value(row);
@@ -254,11 +392,20 @@ fn text_row(
         let mut positions = positions;
         return positions.next().map(|_| false);
     }
-    let pred = n.apply(raw);
+    let identity = n.is_identity();
+    if !identity {
+        n.apply_into(raw, pred);
+    }
     let mut any_reference = false;
     for j in positions {
         any_reference = true;
-        if n.apply(references.value(j)) == pred {
+        let equal = if identity {
+            references.value(j) == raw
+        } else {
+            n.apply_into(references.value(j), reference);
+            reference == pred
+        };
+        if equal {
             return Some(true);
         }
     }
@@ -300,6 +447,37 @@ mod tests {
             vec![true, false]
         );
         assert_eq!(run(&["a b"], &["ab"], &o), vec![false]);
+    }
+
+    proptest::proptest! {
+        /// The one-pass ASCII normalisation equals the step-by-step one, whatever the options.
+        #[test]
+        fn ascii_pass_equals_steps(
+            text in "([aA]|[tT]he|an| |\\t|\\x1c|\\x01|[.,_$-]|[0-9]|x|[a-z]{1,4}){0,16}",
+            flags in 0u32..256,
+        ) {
+            let on = |bit: u32| flags & (1 << bit) != 0;
+            let o = ExactMatchOptions {
+                strip: on(0),
+                ignore_case: on(1),
+                ignore_punctuation: on(2),
+                ignore_numbers: on(3),
+                ignore_articles: on(4),
+                collapse_whitespace: on(5),
+                punctuation: if on(6) { Punctuation::Unicode } else { Punctuation::Ascii },
+                ..Default::default()
+            };
+            let n = Normalizer::new(&o).unwrap();
+            let mut out = Vec::new();
+            n.apply_into(&text, &mut out);
+            proptest::prop_assert_eq!(
+                String::from_utf8(out).unwrap(),
+                n.apply(&text).into_owned(),
+                "{:?} {:?}",
+                text,
+                o
+            );
+        }
     }
 
     #[test]

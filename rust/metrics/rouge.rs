@@ -22,9 +22,9 @@ use std::ops::Range;
 
 use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
-use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::Hasher;
+use rustc_hash::FxHashMap;
 
+use super::ngrams::{Interner, NgramTable};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::porter;
 use super::{primitive_array, RowScores};
@@ -165,12 +165,19 @@ impl Tokens {
         let mut at = 0;
         while at < raw.len() {
             let b = raw[at];
+            if b.is_ascii_alphanumeric() {
+                // a run of ASCII letters and digits, copied at once
+                let end = raw[at..]
+                    .iter()
+                    .position(|c| !c.is_ascii_alphanumeric())
+                    .map_or(raw.len(), |k| at + k);
+                self.bytes
+                    .extend(raw[at..end].iter().map(u8::to_ascii_lowercase));
+                at = end;
+                continue;
+            }
             if b.is_ascii() {
                 at += 1;
-                if b.is_ascii_alphanumeric() {
-                    self.bytes.push(b.to_ascii_lowercase());
-                    continue;
-                }
                 self.close_token(&mut start, stem);
                 if lines && b == b'\n' {
                     self.line_ends.push(self.spans.len());
@@ -226,8 +233,6 @@ impl Tokens {
     }
 }
 
-const EMPTY: (u32, u32) = (u32::MAX, 0);
-
 /// Per-thread buffers, reused across rows.
 #[derive(Default)]
 struct Scratch {
@@ -235,15 +240,13 @@ struct Scratch {
     /// Each token's id: equal tokens, equal ids; ids are `0..vocabulary`.
     ids: Vec<u32>,
     vocabulary: usize,
-    /// The interning table: (id, token position), `EMPTY` where free.
-    table: Vec<(u32, u32)>,
+    interner: Interner,
+    /// The row's n-grams (rouge1, rouge2).
+    grams: NgramTable,
     /// The prediction's columns, for rougeL.
     lcs: Lcs,
     /// The prediction's lines as columns, for rougeLsum.
     lines: LcsLines,
-    /// n-grams of the prediction and of a reference as keys, sorted.
-    prediction_grams: Vec<u64>,
-    reference_grams: Vec<u64>,
     /// Unused copies of each token (rougeLsum).
     prediction_left: Vec<u32>,
     reference_left: Vec<u32>,
@@ -261,35 +264,10 @@ impl Scratch {
         t.line_sides.clear();
     }
 
-    /// Number the distinct tokens of the row (in order of first appearance), through an
-    /// open-addressing table of token positions that compares bytes on equal hashes.
+    /// Number the distinct tokens of the row (in order of first appearance).
     fn intern(&mut self) {
         let Tokens { bytes, spans, .. } = &self.tokens;
-        let size = (spans.len() * 2).next_power_of_two().max(16);
-        self.table.clear();
-        self.table.resize(size, EMPTY);
-        self.ids.clear();
-        let mut next = 0u32;
-        for (k, span) in spans.iter().enumerate() {
-            let token = &bytes[span.clone()];
-            let mut hasher = FxHasher::default();
-            hasher.write(token);
-            let mut slot = hasher.finish() as usize & (size - 1);
-            let id = loop {
-                let (id, at) = self.table[slot];
-                if id == u32::MAX {
-                    self.table[slot] = (next, k as u32);
-                    next += 1;
-                    break next - 1;
-                }
-                if &bytes[spans[at as usize].clone()] == token {
-                    break id;
-                }
-                slot = (slot + 1) & (size - 1);
-            };
-            self.ids.push(id);
-        }
-        self.vocabulary = next as usize;
+        self.vocabulary = self.interner.intern(bytes, spans, &mut self.ids);
     }
 
     /// The best F-measure over the row's references (`score_multi`).
@@ -298,7 +276,11 @@ impl Scratch {
         let prediction = self.tokens.sides[0].clone();
         match variant {
             RougeVariant::NGram(n) => {
-                sorted_grams(&self.ids[prediction], n, &mut self.prediction_grams);
+                self.grams.clear(n);
+                for side in &self.tokens.sides {
+                    self.grams.push(self.ids[side.clone()].iter().copied());
+                }
+                (0..n).for_each(|_| self.grams.next_order());
             }
             RougeVariant::Lcs => self.lcs.prepare(&self.ids[prediction], self.vocabulary),
             RougeVariant::LcsSum => {
@@ -310,7 +292,7 @@ impl Scratch {
         let mut best = f64::NEG_INFINITY;
         for k in 1..sides {
             let score = match variant {
-                RougeVariant::NGram(n) => self.ngram_score(k, n),
+                RougeVariant::NGram(_) => self.ngram_score(k),
                 RougeVariant::Lcs => self.lcs_score(k),
                 RougeVariant::LcsSum => self.lcs_sum_score(k),
             };
@@ -319,24 +301,11 @@ impl Scratch {
         best
     }
 
-    fn ngram_score(&mut self, reference: usize, n: usize) -> f64 {
-        let r_ids = &self.ids[self.tokens.sides[reference].clone()];
-        sorted_grams(r_ids, n, &mut self.reference_grams);
-        let (pg, rg) = (&self.prediction_grams, &self.reference_grams);
-        let (mut i, mut j, mut shared) = (0, 0, 0usize);
-        while i < pg.len() && j < rg.len() {
-            match pg[i].cmp(&rg[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        let precision = shared as f64 / pg.len().max(1) as f64;
-        let recall = shared as f64 / rg.len().max(1) as f64;
+    /// `rouge-score`'s `_score_ngrams`: shared n-grams counted with repeats.
+    fn ngram_score(&mut self, reference: usize) -> f64 {
+        let shared = self.grams.matches(reference);
+        let precision = shared as f64 / self.grams.total(0).max(1) as f64;
+        let recall = shared as f64 / self.grams.total(reference).max(1) as f64;
         fmeasure(precision, recall)
     }
 
@@ -407,21 +376,6 @@ fn lines(ends: &[usize], first: usize) -> impl Iterator<Item = Range<usize>> + C
         start = end;
         line
     })
-}
-
-/// `ids`' n-grams (n is 1 or 2) as keys (two ids in one `u64`), sorted.
-fn sorted_grams(ids: &[u32], n: usize, out: &mut Vec<u64>) {
-    out.clear();
-    if n == 1 {
-        out.extend(ids.iter().map(|&id| u64::from(id)));
-    } else {
-        debug_assert_eq!(n, 2, "RougeVariant::parse makes n-grams of 1 or 2");
-        out.extend(
-            ids.windows(2)
-                .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
-        );
-    }
-    out.sort_unstable();
 }
 
 /// `rouge-score`'s `scoring.fmeasure`, with its operations in its order.

@@ -12,11 +12,12 @@ use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
 use std::ops::Range;
 
+use super::ngrams::{Interner, NgramTable};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::{is_python_space, is_python_word};
+use crate::text::{is_python_word, python_lower_into, python_split};
 
 /// The steps of SQuAD's `normalize_answer`, each on by default; whitespace is always collapsed
 /// (F1 counts whitespace-separated tokens).
@@ -46,85 +47,88 @@ impl Default for TokenF1Options {
     }
 }
 
-/// Per-thread buffers: the normalised text of each side and its token spans (reused per row).
+/// Per-thread buffers, reused per row.
 #[derive(Default)]
 struct Scratch {
     lowered: String,
-    prediction: Tokens,
-    reference: Tokens,
-}
-
-/// A normalised string and the byte spans of its tokens, sorted by token text.
-#[derive(Default)]
-struct Tokens {
+    /// The normalised text of the row's sides (prediction first), back to back.
     text: String,
+    /// Every side's tokens, in order, and how many each side has.
     spans: Vec<Range<usize>>,
+    lengths: Vec<usize>,
+    ids: Vec<u32>,
+    interner: Interner,
+    table: NgramTable,
 }
 
-impl Tokens {
-    /// `normalize_answer(text).split()`, kept sorted so two sides intersect by merging.
-    fn fill(&mut self, text: &str, lowered: &mut String, options: &TokenF1Options) {
+impl Scratch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.lengths.clear();
+    }
+
+    /// Add `normalize_answer(text).split()` as the next side.
+    fn push(&mut self, text: &str, options: &TokenF1Options) {
         let text = if options.ignore_case {
-            if text.is_ascii() {
-                lowered.clear();
-                lowered.push_str(text);
-                lowered.make_ascii_lowercase();
-            } else {
-                // str::to_lowercase, as Python's str.lower, lowers a final sigma to ς
-                *lowered = text.to_lowercase();
-            }
-            lowered.as_str()
+            python_lower_into(text, &mut self.lowered)
         } else {
             text
         };
-        self.text.clear();
-        self.text.extend(
-            text.chars()
-                .filter(|c| !(options.ignore_punctuation && c.is_ascii_punctuation())),
-        );
-        self.spans.clear();
-        let mut start = None;
-        let end = (self.text.len(), ' '); // a space closes the last token
-        for (i, c) in self.text.char_indices().chain(std::iter::once(end)) {
-            match (is_python_space(c), start) {
-                (true, Some(s)) if options.ignore_articles => {
-                    push_without_articles(&self.text, s..i, &mut self.spans);
-                    start = None;
+        let from = self.text.len();
+        if options.ignore_punctuation {
+            for piece in text.split(|c: char| c.is_ascii_punctuation()) {
+                self.text.push_str(piece);
+            }
+        } else {
+            self.text.push_str(text);
+        }
+        let before = self.spans.len();
+        let side = &self.text[from..];
+        for word in python_split(side) {
+            // offsets within `side`: `word` is a slice of it
+            let start = from + (word.as_ptr() as usize - side.as_ptr() as usize);
+            let span = start..start + word.len();
+            if !options.ignore_articles {
+                self.spans.push(span);
+            } else if word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                // one run of word characters: an article, or kept whole
+                if !matches!(word, "a" | "an" | "the") {
+                    self.spans.push(span);
                 }
-                (true, Some(s)) => {
-                    self.spans.push(s..i);
-                    start = None;
-                }
-                (false, None) => start = Some(i),
-                _ => {}
+            } else {
+                push_without_articles(&self.text, span, &mut self.spans);
             }
         }
-        let text = &self.text;
-        self.spans
-            .sort_unstable_by(|a, b| text[a.clone()].cmp(&text[b.clone()]));
+        self.lengths.push(self.spans.len() - before);
     }
 
-    fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// Tokens the two sides share, counted with multiplicity (`Counter(a) & Counter(b)`).
-    fn common(&self, other: &Self) -> usize {
-        let (mut i, mut j, mut same) = (0, 0, 0);
-        while i < self.spans.len() && j < other.spans.len() {
-            let a = &self.text[self.spans[i].clone()];
-            let b = &other.text[other.spans[j].clone()];
-            match a.cmp(b) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    same += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
+    /// Token F1 of the prediction against each reference; the best.
+    fn best_f1(&mut self) -> Option<f64> {
+        let Self {
+            text,
+            spans,
+            lengths,
+            ids,
+            interner,
+            table,
+            ..
+        } = self;
+        interner.intern(text.as_bytes(), spans, ids);
+        table.clear(1);
+        let mut at = 0;
+        for &len in lengths.iter() {
+            table.push(ids[at..at + len].iter().copied());
+            at += len;
         }
-        same
+        table.next_order();
+        let mut best: Option<f64> = None;
+        for k in 1..lengths.len() {
+            let same = table.matches(k);
+            let score = f1(lengths[0], lengths[k], same);
+            best = Some(best.map_or(score, |b| b.max(score)));
+        }
+        best
     }
 }
 
@@ -158,17 +162,17 @@ fn push_without_articles(text: &str, span: Range<usize>, out: &mut Vec<Range<usi
     }
 }
 
-/// SQuAD's `compute_f1` of two token lists.
-fn f1(prediction: &Tokens, reference: &Tokens) -> f64 {
-    if prediction.len() == 0 || reference.len() == 0 {
-        return f64::from(u8::from(prediction.len() == reference.len()));
+/// SQuAD's `compute_f1` from the token counts and the tokens both share (`Counter(a) &
+/// Counter(b)`).
+fn f1(prediction: usize, reference: usize, same: usize) -> f64 {
+    if prediction == 0 || reference == 0 {
+        return f64::from(u8::from(prediction == reference));
     }
-    let same = prediction.common(reference);
     if same == 0 {
         return 0.0;
     }
-    let precision = same as f64 / prediction.len() as f64;
-    let recall = same as f64 / reference.len() as f64;
+    let precision = same as f64 / prediction as f64;
+    let recall = same as f64 / reference as f64;
     (2.0 * precision * recall) / (precision + recall)
 }
 
@@ -207,16 +211,12 @@ fn score_piece(
             let Some(positions) = pairs.references(row) else {
                 return Ok(None);
             };
-            s.prediction
-                .fill(predictions.value(row), &mut s.lowered, options);
-            let mut best: Option<f64> = None;
+            s.clear();
+            s.push(predictions.value(row), options);
             for j in positions {
-                s.reference
-                    .fill(references.value(j), &mut s.lowered, options);
-                let score = f1(&s.prediction, &s.reference);
-                best = Some(best.map_or(score, |b| b.max(score)));
+                s.push(references.value(j), options);
             }
-            Ok(best)
+            Ok(s.best_f1())
         },
     )
 }
