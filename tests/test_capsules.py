@@ -52,7 +52,10 @@ def test_every_chunk_of_a_stream_is_read() -> None:
 @pytest.mark.parametrize(
     ("producer", "message"),
     [
-        (StreamProducer(REFERENCES.type.__arrow_c_schema__), r'named "arrow_array_stream".*"arrow_schema"'),
+        (
+            StreamProducer(REFERENCES.type.__arrow_c_schema__),
+            r'named "arrow_array_stream".*"arrow_schema"',
+        ),
         (StreamProducer(lambda: 42), r'named "arrow_array_stream", got 42'),
         (
             ArrayProducer(lambda: REFERENCES.__arrow_c_array__()[::-1]),
@@ -60,7 +63,12 @@ def test_every_chunk_of_a_stream_is_read() -> None:
         ),
         (ArrayProducer(REFERENCES.type.__arrow_c_schema__), "should give a pair of capsules"),
     ],
-    ids=["stream-named-schema", "stream-not-a-capsule", "array-capsules-swapped", "array-not-a-pair"],
+    ids=[
+        "stream-named-schema",
+        "stream-not-a-capsule",
+        "array-capsules-swapped",
+        "array-not-a-pair",
+    ],
 )
 def test_wrong_capsules_name_the_argument(producer: object, message: str) -> None:
     with pytest.raises(UnsupportedTypeError, match=rf"`predictions`: cannot import .*{message}"):
@@ -69,7 +77,8 @@ def test_wrong_capsules_name_the_argument(producer: object, message: str) -> Non
 
 def test_a_producer_that_raises_names_the_argument() -> None:
     def fail() -> Any:
-        raise RuntimeError("producer broke")
+        msg = "producer broke"
+        raise RuntimeError(msg)
 
     with pytest.raises(UnsupportedTypeError, match=r"`references`: .*producer broke"):
         rescore.exact_match(REFERENCES, StreamProducer(fail))
@@ -80,10 +89,13 @@ def test_a_stream_that_fails_midway_names_the_argument_and_the_cause() -> None:
 
     def batches() -> Iterator[pa.RecordBatch]:
         yield pa.record_batch([pa.array(["a"])], schema=schema)
-        raise ValueError("disk went away")
+        msg = "disk went away"
+        raise ValueError(msg)
 
     reader = pa.RecordBatchReader.from_batches(schema, batches())
-    with pytest.raises(UnsupportedTypeError, match=r"`predictions`: .*stream failed: .*disk went away"):
+    with pytest.raises(
+        UnsupportedTypeError, match=r"`predictions`: .*stream failed: .*disk went away"
+    ):
         rescore.exact_match(reader, REFERENCES)
 
 
@@ -111,8 +123,9 @@ def test_the_native_result_is_read_by_pyarrow_and_polars() -> None:
     assert pa.array(result).to_pylist() == expected
     assert pa.Array._import_from_c_capsule(*result.__arrow_c_array__()).to_pylist() == expected
     assert pl.Series(result).to_list() == expected
-    # an unread export releases its buffers when the capsules are dropped
-    del result.__arrow_c_array__()[1]
+    # and it goes back in as an input (an array-only producer): labels 1, null, 1
+    scores = pa.array([[0.1, 0.9], [0.5, 0.2], [0.7, 0.3]])
+    assert rescore.multiple_choice_grade(scores, result).to_pylist() == [1.0, None, 0.0]
 
 
 def test_polars_round_trip() -> None:
