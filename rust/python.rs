@@ -1,6 +1,8 @@
-//! The Python binding: the only file that names pyo3. Each function extracts Arrow columns through
-//! the PyCapsule interface, releases the GIL while the kernel runs, and maps `RescoreError` to a
-//! Python exception.
+//! The Python binding: this file and its `arrow_ffi` module (the Arrow PyCapsule interface) are
+//! the only ones naming pyo3. Each function extracts Arrow columns through the PyCapsule interface,
+//! releases the GIL while the kernel runs, and maps `RescoreError` to a Python exception.
+
+mod arrow_ffi;
 
 use std::panic::{self, AssertUnwindSafe};
 
@@ -8,9 +10,8 @@ use arrow_array::ArrayRef;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3_arrow::input::AnyArray;
-use pyo3_arrow::PyArray;
 
+use self::arrow_ffi::ArrowArray;
 use crate::error::RescoreError;
 use crate::metrics::bleu::{BleuOptions, BleuTokenizer, Smoothing};
 use crate::metrics::brier_score::{BrierConvention, BrierOptions};
@@ -69,10 +70,7 @@ impl From<RescoreError> for PyErr {
 /// arrow-rs returns an error for some invalid data and asserts (panics) on other shapes, such
 /// as a sliced struct of structs; neither may reach Python as an undocumented exception.
 fn chunks(argument: &str, column: &Bound<'_, PyAny>) -> PyResult<Vec<ArrayRef>> {
-    let import = || -> PyResult<Vec<ArrayRef>> {
-        let any: AnyArray = column.extract()?;
-        Ok(any.into_chunked_array()?.into_inner().0)
-    };
+    let import = || arrow_ffi::import_chunks(column);
     let failure = match panic::catch_unwind(AssertUnwindSafe(import)) {
         Ok(Ok(chunks)) => return Ok(chunks),
         Ok(Err(e)) => e.value(column.py()).to_string(),
@@ -102,7 +100,7 @@ fn token_edit_distance(
     tokenizer: &str,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = EditDistanceOptions {
         normalize: Normalize::parse(normalize)?,
@@ -115,7 +113,7 @@ fn token_edit_distance(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::token_edit_distance(&p, &r, options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -127,7 +125,7 @@ fn char_edit_distance(
     normalize: Option<&str>,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = EditDistanceOptions {
         normalize: Normalize::parse(normalize)?,
@@ -140,7 +138,7 @@ fn char_edit_distance(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::char_edit_distance(&p, &r, options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -164,7 +162,7 @@ fn exact_match(
     punctuation: &str,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = ExactMatchOptions {
         strip,
@@ -184,7 +182,7 @@ fn exact_match(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::exact_match(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -195,7 +193,7 @@ fn quasi_exact_match(
     references: &Bound<'_, PyAny>,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = ExactMatchOptions {
         ignore_case: true,
@@ -212,7 +210,7 @@ fn quasi_exact_match(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::exact_match(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -230,7 +228,7 @@ fn token_f1(
     ignore_articles: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = TokenF1Options {
         ignore_case,
@@ -244,7 +242,7 @@ fn token_f1(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::token_f1(&p, &r, options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 fn bleu_options(
@@ -279,14 +277,14 @@ fn bleu(
     lowercase: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
     let (p, r) = (
         chunks("predictions", predictions)?,
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::bleu(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -304,14 +302,14 @@ fn bleu_statistics(
     lowercase: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let options = bleu_options(tokenize, smooth_method, lowercase, workers, on_error)?;
     let (p, r) = (
         chunks("predictions", predictions)?,
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::bleu_statistics(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
@@ -351,7 +349,7 @@ fn chrf(
     whitespace: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let options = chrf_options(
         char_order, word_order, beta, lowercase, whitespace, workers, on_error,
     )?;
@@ -360,7 +358,7 @@ fn chrf(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::chrf(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -380,7 +378,7 @@ fn chrf_statistics(
     whitespace: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let options = chrf_options(
         char_order, word_order, beta, lowercase, whitespace, workers, on_error,
     )?;
@@ -389,7 +387,7 @@ fn chrf_statistics(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::chrf_statistics(&p, &r, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -404,7 +402,7 @@ fn rouge(
     use_stemmer: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = RougeOptions {
         variant: RougeVariant::parse(variant)?,
@@ -417,7 +415,7 @@ fn rouge(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::rouge(&p, &r, options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 /// NLTK's `PorterStemmer().stem` on each word, as `rouge` stems tokens (for the differential
@@ -456,7 +454,7 @@ fn brier_score(
     tolerance: f64,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let options = BrierOptions {
         convention: BrierConvention::parse(convention)?,
@@ -470,7 +468,7 @@ fn brier_score(
         chunks("labels", labels)?,
     );
     let out = py.detach(|| crate::brier_score(&p, &l, options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -483,7 +481,7 @@ fn multiple_choice_grade(
     length_normalize: Option<&str>,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let normalize = LengthNormalize::parse(length_normalize)?;
     let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
@@ -503,7 +501,7 @@ fn multiple_choice_grade(
             .into())
         }
     };
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -516,7 +514,7 @@ fn choice_probability(
     from_logprobs: bool,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let which = match which {
         "gold" => Which::Gold,
@@ -532,7 +530,7 @@ fn choice_probability(
     let (s, l) = (chunks("scores", scores)?, chunks("labels", labels)?);
     let out =
         py.detach(|| crate::choice_probability(&s, &l, which, from_logprobs, workers, on_error))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 /// The exact-match options of the sampling metrics, as the Python keywords give them.
@@ -590,7 +588,7 @@ fn sample_estimate(
     punctuation: &str,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let estimate = match k {
         Some(k) => SampleEstimate::pass_at(k)?,
         None => SampleEstimate::Accuracy,
@@ -620,7 +618,7 @@ fn sample_estimate(
             py.detach(|| crate::sample_estimate_from_text(&s, &r, estimate, &options))?
         }
     };
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -645,7 +643,7 @@ fn majority_vote(
     punctuation: &str,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let k = match k {
         None => None,
         Some(k) => match SampleEstimate::pass_at(k)? {
@@ -670,7 +668,7 @@ fn majority_vote(
         chunks("references", references)?,
     );
     let out = py.detach(|| crate::majority_vote(&s, &r, k, &options))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 #[pyfunction]
@@ -682,7 +680,7 @@ fn rolling_statistics(
     unit: &str,
     workers: i64,
     on_error: &str,
-) -> PyResult<PyArray> {
+) -> PyResult<ArrowArray> {
     let (workers, on_error) = common(workers, on_error)?;
     let unit = CountUnit::parse(unit)?;
     let (l, d) = (
@@ -690,7 +688,7 @@ fn rolling_statistics(
         chunks("documents", documents)?,
     );
     let out = py.detach(|| crate::rolling_statistics(&l, &d, unit, workers, on_error))?;
-    Ok(PyArray::from_array_ref(out))
+    Ok(ArrowArray::from(out))
 }
 
 /// Native core of rescore (see the `rescore` package for the documented API).
@@ -707,6 +705,7 @@ fn _rescore(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "UnsupportedTypeError",
         py.get_type::<UnsupportedTypeError>(),
     )?;
+    m.add_class::<ArrowArray>()?;
     m.add_function(wrap_pyfunction!(token_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(char_edit_distance, m)?)?;
     m.add_function(wrap_pyfunction!(exact_match, m)?)?;

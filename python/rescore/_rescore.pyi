@@ -1,5 +1,5 @@
 # Hand-written stub of the native module (checked by `python -m mypy.stubtest rescore._rescore`).
-from typing import Final, Literal
+from typing import Final, Literal, final
 
 from rescore._typing import ArrowArrayExportable, ArrowStreamExportable
 
@@ -8,6 +8,7 @@ _OnError = Literal["raise", "null"]
 
 __all__ = [
     "DEBUG_BUILD",
+    "ArrowArray",
     "InvalidInputError",
     "InvalidOptionError",
     "LengthMismatchError",
@@ -39,6 +40,16 @@ class InvalidInputError(ValueError): ...
 class LengthMismatchError(InvalidInputError): ...
 class InvalidOptionError(ValueError): ...
 class UnsupportedTypeError(TypeError): ...
+
+@final
+class ArrowArray:
+    """A result column, read through the Arrow PyCapsule interface (pyarrow, polars)."""
+
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def __len__(self) -> int: ...
 
 def token_edit_distance(
     predictions: _Column,
