@@ -40,13 +40,18 @@ impl Exp {
     /// `exp(x)` for `x <= 0` (`-inf` gives 0). Positive `x` is not supported.
     #[inline]
     pub(crate) fn nonpositive(&self, x: f64) -> f64 {
-        // NaN fails the comparison too, and `f64::exp` passes it through.
-        if x.is_nan() || x < NORMAL_LIMIT {
+        // NaN fails the comparison too, and `f64::exp` passes it through: one comparison.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // on purpose: true for NaN
+        if !(x >= NORMAL_LIMIT) {
             return x.exp();
         }
-        let kf = (x * N_OVER_LN2 + SHIFT) - SHIFT;
-        // |kf| <= 708 * N / ln 2 < 2^17: exact as an integer
-        let k = kf as i64;
+        let shifted = x * N_OVER_LN2 + SHIFT;
+        let kf = shifted - SHIFT;
+        // |kf| <= 708 * N / ln 2 < 2^17, so `shifted` is SHIFT + kf exactly and its bits are
+        // SHIFT's plus kf: k read from them is `kf as i64`, without the float-to-integer
+        // conversion and the saturation checks Rust puts around it.
+        #[allow(clippy::cast_possible_wrap)] // both bit patterns are below 2^63
+        let k = shifted.to_bits() as i64 - SHIFT.to_bits() as i64;
         let r = (x - kf * LN2_OVER_N_HI) - kf * LN2_OVER_N_LO;
         // 1 + r + r^2/2 + ... + r^5/120 in Estrin's order: short dependency chains
         let r2 = r * r;
@@ -67,6 +72,18 @@ mod tests {
 
     fn ulps(a: f64, b: f64) -> u64 {
         a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// The index read from the bits of the shifted value is the rounded one cast to an integer.
+    #[test]
+    fn k_from_the_bits_is_the_cast() {
+        let mut x = 0.0f64;
+        while x > NORMAL_LIMIT {
+            let shifted = x * N_OVER_LN2 + SHIFT;
+            let from_bits = shifted.to_bits() as i64 - SHIFT.to_bits() as i64;
+            assert_eq!(from_bits, (shifted - SHIFT) as i64, "{x}");
+            x -= 0.000_371_3;
+        }
     }
 
     #[test]
