@@ -221,7 +221,7 @@ impl Plain<'_> {
             // empty) goes to the general checks, which name the error.
             let (mut max, mut bad) = (f64::NEG_INFINITY, false);
             for &v in s {
-                bad |= v.is_nan() | (v == f64::INFINITY);
+                bad |= v.is_nan() || v == f64::INFINITY;
                 max = max.max(v);
             }
             if bad || max == f64::NEG_INFINITY {
@@ -242,10 +242,7 @@ impl Plain<'_> {
                     choices: s.len(),
                 });
             }
-            let mut total = 0.0;
-            for &v in s {
-                total += exp.nonpositive(v - max);
-            }
+            let total = exp.shifted_sum(s, max);
             Ok(Some(match which {
                 Which::Top => 1.0 / total,
                 #[allow(clippy::cast_sign_loss)] // checked in range above
