@@ -246,8 +246,7 @@ def test_fast_path_gives_the_bits_and_errors_of_the_general_path(
     """list/large_list<double> with int64/int32 labels take the fast path; list_view with int8
     labels the general one. Same values bit for bit, same first error, same nulls."""
     labels = [
-        data.draw(st.one_of(st.none(), st.integers(-1, 5 if r is None else len(r))))
-        for r in rows
+        data.draw(st.one_of(st.none(), st.integers(-1, 5 if r is None else len(r)))) for r in rows
     ]
     offset = data.draw(st.integers(0, len(rows) - 1))  # sliced input: non-zero offsets
     fast = (pa.array(rows, layout).slice(offset), pa.array(labels, label_type).slice(offset))
@@ -259,8 +258,7 @@ def test_fast_path_gives_the_bits_and_errors_of_the_general_path(
     def run(columns: tuple[pa.Array, pa.Array], **kwargs: Any) -> Any:
         try:
             return [
-                None if v is None else float_bits(v)
-                for v in metric(*columns, **kwargs).to_pylist()
+                None if v is None else float_bits(v) for v in metric(*columns, **kwargs).to_pylist()
             ]
         except InvalidInputError as e:
             return str(e)

@@ -190,7 +190,8 @@ fn score_piece(
 /// per-row match on the layout or label type, the nulls looked up only when there are any), and
 /// the maximum, the validity check and the exponentials are one pass each over a short slice.
 /// The same operations in the same order as the general path: the same bits, and the same
-/// errors (scores before labels, lowest row first), which the tests below compare.
+/// errors (scores before labels, lowest row first), which tests/test_gold_probability.py
+/// compares with the general path (list_view, int8 labels) on hypothesis input.
 struct Plain<'a> {
     values: &'a [f64],
     /// Row nulls of the scores and of the labels, each only when it holds a null.
