@@ -451,6 +451,29 @@ impl<'a> FloatLists<'a> {
             .map(|v| (v, width))
     }
 
+    /// The column as plain slices when its values are float64 without any null element and its
+    /// rows are a list, large list or fixed-size list: row ranges, values, and the row nulls (if
+    /// any). Kernels monomorphised over [`RowRanges`] then read rows without a per-row match on
+    /// the layout; [`FloatLists::row`] stays the general path.
+    pub fn plain_f64(&self) -> Option<(PlainRanges<'a>, &'a [f64], Option<&'a NullBuffer>)> {
+        let FloatValues::F64(values) = self.values else {
+            return None;
+        };
+        if self.child_has_nulls {
+            return None;
+        }
+        let ranges = match self.lists.offsets {
+            Offsets::Small(o) => PlainRanges::Small(o),
+            Offsets::Large(o) => PlainRanges::Large(o),
+            Offsets::Fixed(a) => PlainRanges::Fixed(FixedRanges {
+                start: a.value_offset(0) as usize,
+                width: a.value_length() as usize,
+            }),
+            Offsets::View(..) | Offsets::LargeView(..) => return None,
+        };
+        Some((ranges, values, self.lists.nulls))
+    }
+
     /// Row `i` as `f64`s: borrowed from the Arrow buffer when the values are float64 (no copy),
     /// else converted into `buffer`. `Ok(None)` for a null row;
     /// an error for a null element.
@@ -477,6 +500,52 @@ impl<'a> FloatLists<'a> {
         self.values.read_into(self.lists.range(i), buffer);
         Ok(Some(buffer))
     }
+}
+
+/// Row ranges of a list layout, for kernels monomorphised per layout.
+pub trait RowRanges: Copy + Sync {
+    /// The child positions of row `i`.
+    fn range(&self, i: usize) -> Range<usize>;
+}
+
+impl RowRanges for &[i32] {
+    #[inline]
+    fn range(&self, i: usize) -> Range<usize> {
+        self[i] as usize..self[i + 1] as usize
+    }
+}
+
+impl RowRanges for &[i64] {
+    #[inline]
+    fn range(&self, i: usize) -> Range<usize> {
+        self[i] as usize..self[i + 1] as usize
+    }
+}
+
+/// The rows of a fixed-size list: `width` values each from `start`.
+#[derive(Clone, Copy)]
+pub struct FixedRanges {
+    start: usize,
+    width: usize,
+}
+
+impl RowRanges for FixedRanges {
+    #[inline]
+    fn range(&self, i: usize) -> Range<usize> {
+        let start = self.start + i * self.width;
+        start..start + self.width
+    }
+}
+
+/// The row ranges [`FloatLists::plain_f64`] gives, one variant per layout.
+#[derive(Clone, Copy)]
+pub enum PlainRanges<'a> {
+    /// `list`: int32 offsets.
+    Small(&'a [i32]),
+    /// `large_list`: int64 offsets.
+    Large(&'a [i64]),
+    /// `fixed_size_list`.
+    Fixed(FixedRanges),
 }
 
 /// Sequences to compare: token-id lists, or strings split by a tokenizer.

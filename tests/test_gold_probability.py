@@ -4,6 +4,7 @@ uncertainty-calibration's get_ece / get_ece_em."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,81 @@ def test_emergence_has_an_ece_curve_lower_is_better() -> None:
         assert row["ci_low"] <= row["mean"] <= row["ci_high"]
     report = analyze(frame, n_boot=100)
     assert report.curves.filter(pl.col("metric") == "expected_calibration_error").height == 3
+
+
+# Rows for the fast path: -inf entries, null rows, rows that fail (NaN, +inf, only -inf, empty).
+ANY_ROWS = st.lists(
+    st.one_of(
+        st.none(),
+        st.lists(st.one_of(st.floats(-1e4, 10.0), st.just(-math.inf)), min_size=1, max_size=5),
+        st.sampled_from([[], [math.nan, -1.0], [-1.0, math.inf], [-math.inf]]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@pytest.mark.parametrize("metric", [rescore.gold_probability, choice_confidence])
+@pytest.mark.parametrize(
+    ("layout", "label_type"),
+    [
+        (pa.list_(pa.float64()), pa.int64()),
+        (pa.large_list(pa.float64()), pa.int32()),
+        (pa.list_(pa.float64()), pa.int32()),
+        (pa.large_list(pa.float64()), pa.int64()),
+    ],
+)
+@given(rows=ANY_ROWS, data=st.data())
+def test_fast_path_gives_the_bits_and_errors_of_the_general_path(
+    metric: Any, layout: pa.DataType, label_type: pa.DataType, rows: Any, data: st.DataObject
+) -> None:
+    """list/large_list<double> with int64/int32 labels take the fast path; list_view with int8
+    labels the general one. Same values bit for bit, same first error, same nulls."""
+    labels = [
+        data.draw(st.one_of(st.none(), st.integers(-1, 5 if r is None else len(r)))) for r in rows
+    ]
+    offset = data.draw(st.integers(0, len(rows) - 1))  # sliced input: non-zero offsets
+    fast = (pa.array(rows, layout).slice(offset), pa.array(labels, label_type).slice(offset))
+    general = (
+        pa.array(rows, pa.list_view(pa.float64())).slice(offset),
+        pa.array(labels, pa.int8()).slice(offset),
+    )
+
+    def run(columns: tuple[pa.Array, pa.Array], **kwargs: Any) -> Any:
+        try:
+            return [
+                None if v is None else float_bits(v) for v in metric(*columns, **kwargs).to_pylist()
+            ]
+        except InvalidInputError as e:
+            return str(e)
+
+    assert run(fast) == run(general)
+    assert run(fast, on_error="null") == run(general, on_error="null")
+    assert run(fast, workers=1) == run(fast)
+
+
+def float_bits(value: float) -> int:
+    return int(np.float64(value).view(np.int64))
+
+
+@given(
+    st.lists(
+        st.lists(st.one_of(st.floats(-1e4, 0.0), st.just(-math.inf)), min_size=4, max_size=4),
+        min_size=1,
+        max_size=40,
+    ),
+    st.data(),
+)
+def test_fast_path_on_fixed_size_lists(rows: list[list[float]], data: st.DataObject) -> None:
+    labels = [data.draw(st.integers(0, 3)) for _ in rows]
+    fixed = pa.array(rows, pa.list_(pa.float64(), 4))
+    view = pa.array(rows, pa.list_view(pa.float64()))
+    for metric in (rescore.gold_probability, choice_confidence):
+        try:
+            want = metric(view, pa.array(labels, pa.int8())).to_pylist()
+        except InvalidInputError as e:  # a row of only -inf
+            with pytest.raises(InvalidInputError, match=re.escape(str(e))):
+                metric(fixed, labels)
+            continue
+        got = metric(fixed, labels).to_pylist()
+        assert [float_bits(v) for v in got] == [float_bits(v) for v in want]

@@ -15,6 +15,19 @@ pub enum Labels<'a> {
     Soft(FloatLists<'a>),
 }
 
+/// A null buffer that marks at least one null (a per-row check is worth it only then).
+fn present(nulls: Option<&NullBuffer>) -> Option<&NullBuffer> {
+    nulls.filter(|n| n.null_count() > 0)
+}
+
+/// Choice indices as [`Labels::plain_index`] gives them.
+pub enum PlainIndex<'a> {
+    /// int64 (pyarrow's default).
+    I64(&'a [i64]),
+    /// int32.
+    I32(&'a [i32]),
+}
+
 /// Row `i`'s gold answer.
 pub enum Gold<'s> {
     /// The correct choice.
@@ -44,6 +57,20 @@ impl<'a> Labels<'a> {
                 if nulls.as_ref().is_none_or(|n| n.null_count() == 0) =>
             {
                 Some(v)
+            }
+            _ => None,
+        }
+    }
+
+    /// The labels as a plain `int64` or `int32` slice and their nulls (if any), for kernels
+    /// monomorphised over the label type; `None` for other types and for soft targets.
+    pub fn plain_index(&self) -> Option<(PlainIndex<'a>, Option<&NullBuffer>)> {
+        match self {
+            Self::Index(IntValues::I64(v), nulls) => {
+                Some((PlainIndex::I64(v), present(nulls.as_ref())))
+            }
+            Self::Index(IntValues::I32(v), nulls) => {
+                Some((PlainIndex::I32(v), present(nulls.as_ref())))
             }
             _ => None,
         }

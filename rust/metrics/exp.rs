@@ -40,13 +40,24 @@ impl Exp {
     /// `exp(x)` for `x <= 0` (`-inf` gives 0). Positive `x` is not supported.
     #[inline]
     pub(crate) fn nonpositive(&self, x: f64) -> f64 {
-        // NaN fails the comparison too, and `f64::exp` passes it through.
-        if x.is_nan() || x < NORMAL_LIMIT {
+        // NaN fails the comparison too, and `f64::exp` passes it through: one comparison.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // on purpose: true for NaN
+        if !(x >= NORMAL_LIMIT) {
             return x.exp();
         }
-        let kf = (x * N_OVER_LN2 + SHIFT) - SHIFT;
-        // |kf| <= 708 * N / ln 2 < 2^17: exact as an integer
-        let k = kf as i64;
+        self.in_range(x)
+    }
+
+    /// `exp(x)` for `NORMAL_LIMIT <= x <= 0`.
+    #[inline]
+    fn in_range(&self, x: f64) -> f64 {
+        let shifted = x * N_OVER_LN2 + SHIFT;
+        let kf = shifted - SHIFT;
+        // |kf| <= 708 * N / ln 2 < 2^17, so `shifted` is SHIFT + kf exactly and its bits are
+        // SHIFT's plus kf: k read from them is `kf as i64`, without the float-to-integer
+        // conversion and the saturation checks Rust puts around it.
+        #[allow(clippy::cast_possible_wrap)] // both bit patterns are below 2^63
+        let k = shifted.to_bits() as i64 - SHIFT.to_bits() as i64;
         let r = (x - kf * LN2_OVER_N_HI) - kf * LN2_OVER_N_LO;
         // 1 + r + r^2/2 + ... + r^5/120 in Estrin's order: short dependency chains
         let r2 = r * r;
@@ -61,12 +72,81 @@ impl Exp {
     }
 }
 
+impl Exp {
+    /// `sum(exp(v - max) for v in row)` added left to right, the same bits as summing
+    /// [`Exp::nonpositive`] in a loop, with one range check per pair of choices: the two
+    /// exponentials then run as independent chains the compiler interleaves (and partly pairs
+    /// in SSE2 lanes). 22.4 ms instead of 25 ms for a million 4-choice rows on one thread.
+    #[allow(clippy::inline_always)] // not inlined otherwise: a call per row, 2 ms in 22 (perf)
+    #[inline(always)]
+    pub(crate) fn shifted_sum(&self, row: &[f64], max: f64) -> f64 {
+        let mut total = 0.0;
+        let mut pairs = row.chunks_exact(2);
+        for pair in &mut pairs {
+            let x = [pair[0] - max, pair[1] - max];
+            if !(x[0] >= NORMAL_LIMIT && x[1] >= NORMAL_LIMIT) {
+                total += self.nonpositive(x[0]);
+                total += self.nonpositive(x[1]);
+                continue;
+            }
+            // both in range: two independent chains, no branch between them
+            total += self.in_range(x[0]);
+            total += self.in_range(x[1]);
+        }
+        for &v in pairs.remainder() {
+            total += self.nonpositive(v - max);
+        }
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ulps(a: f64, b: f64) -> u64 {
         a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// The index read from the bits of the shifted value is the rounded one cast to an integer.
+    #[test]
+    fn k_from_the_bits_is_the_cast() {
+        let mut x = 0.0f64;
+        while x > NORMAL_LIMIT {
+            let shifted = x * N_OVER_LN2 + SHIFT;
+            let from_bits = shifted.to_bits() as i64 - SHIFT.to_bits() as i64;
+            assert_eq!(from_bits, (shifted - SHIFT) as i64, "{x}");
+            x -= 0.000_371_3;
+        }
+    }
+
+    #[test]
+    fn shifted_sum_is_the_loop_bit_for_bit() {
+        let exp = Exp::get();
+        let values = [
+            0.0,
+            -1.5,
+            f64::NEG_INFINITY,
+            -800.0,
+            -3.25,
+            -707.9,
+            -0.1,
+            -40.0,
+            -2.0,
+        ];
+        for len in 0..=values.len() {
+            for start in 0..=(values.len() - len) {
+                let row = &values[start..start + len];
+                for max in [0.0, 0.5, 3.0] {
+                    let want: f64 = row.iter().fold(0.0, |t, &v| t + exp.nonpositive(v - max));
+                    assert_eq!(
+                        exp.shifted_sum(row, max).to_bits(),
+                        want.to_bits(),
+                        "{row:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

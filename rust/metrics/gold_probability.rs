@@ -8,12 +8,13 @@
 
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef};
+use arrow_buffer::NullBuffer;
 
 use super::brier_score::{logprob_max, DEFAULT_SUM_TOLERANCE};
-use super::choices::{Gold, Labels};
+use super::choices::{Gold, Labels, PlainIndex};
 use super::exp::Exp;
 use super::{over_aligned_chunks, primitive_array, RowScores};
-use crate::columns::FloatLists;
+use crate::columns::{FloatLists, PlainRanges, RowRanges};
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
 
@@ -97,6 +98,29 @@ fn score_piece(
 ) -> RescoreResult<RowScores<f64>> {
     let scores = FloatLists::try_new("scores", scores)?;
     let labels = Labels::try_new(labels)?;
+    if from_logprobs {
+        if let (Some((ranges, values, row_nulls)), Some((index, label_nulls))) =
+            (scores.plain_f64(), labels.plain_index())
+        {
+            let nulls = (row_nulls, label_nulls);
+            let n = scores.lists_len();
+            let run = Plain {
+                values,
+                nulls,
+                which,
+                workers,
+                on_error,
+            };
+            return match (ranges, index) {
+                (PlainRanges::Small(r), PlainIndex::I64(l)) => run.score(n, r, l),
+                (PlainRanges::Small(r), PlainIndex::I32(l)) => run.score(n, r, l),
+                (PlainRanges::Large(r), PlainIndex::I64(l)) => run.score(n, r, l),
+                (PlainRanges::Large(r), PlainIndex::I32(l)) => run.score(n, r, l),
+                (PlainRanges::Fixed(r), PlainIndex::I64(l)) => run.score(n, r, l),
+                (PlainRanges::Fixed(r), PlainIndex::I32(l)) => run.score(n, r, l),
+            };
+        }
+    }
     let exp = Exp::get();
     // One pass over the rows, each read in place (float64 values are borrowed, not copied) and
     // checked on the way; nothing is allocated per row. Scratch: float32 rows as f64, and soft
@@ -158,6 +182,75 @@ fn score_piece(
             }))
         },
     )
+}
+
+/// The fast path of [`score_piece`] for the common layout: log-likelihoods as float64 without
+/// null elements in a list, large list or fixed-size list, and choice indices as int64 or int32.
+/// Monomorphised per layout, so a row is read straight from the offsets and values slices (no
+/// per-row match on the layout or label type, the nulls looked up only when there are any), and
+/// the maximum, the validity check and the exponentials are one pass each over a short slice.
+/// The same operations in the same order as the general path: the same bits, and the same
+/// errors (scores before labels, lowest row first), which tests/test_gold_probability.py
+/// compares with the general path (list_view, int8 labels) on hypothesis input.
+struct Plain<'a> {
+    values: &'a [f64],
+    /// Row nulls of the scores and of the labels, each only when it holds a null.
+    nulls: (Option<&'a NullBuffer>, Option<&'a NullBuffer>),
+    which: Which,
+    workers: Workers,
+    on_error: OnError,
+}
+
+impl Plain<'_> {
+    fn score<R: RowRanges, L: Copy + Into<i64> + Sync>(
+        &self,
+        n: usize,
+        ranges: R,
+        labels: &[L],
+    ) -> RescoreResult<RowScores<f64>> {
+        let exp = Exp::get();
+        let (values, which) = (self.values, self.which);
+        let (row_nulls, label_nulls) = self.nulls;
+        map_rows(n, self.workers, self.on_error, |(): &mut (), row| {
+            if row_nulls.is_some_and(|b| b.is_null(row))
+                || label_nulls.is_some_and(|b| b.is_null(row))
+            {
+                return Ok(None);
+            }
+            let s = &values[ranges.range(row)];
+            // One pass for the maximum and the validity check; a bad row (NaN, +inf, only -inf,
+            // empty) goes to the general checks, which name the error.
+            let (mut max, mut bad) = (f64::NEG_INFINITY, false);
+            for &v in s {
+                bad |= v.is_nan() || v == f64::INFINITY;
+                max = max.max(v);
+            }
+            if bad || max == f64::NEG_INFINITY {
+                if s.is_empty() {
+                    return Err(RescoreError::EmptyChoices {
+                        argument: "scores",
+                        row,
+                    });
+                }
+                logprob_max(s, "scores", row)?;
+            }
+            let label: i64 = labels[row].into();
+            if label < 0 || label as u64 >= s.len() as u64 {
+                return Err(RescoreError::LabelOutOfRange {
+                    argument: "labels",
+                    row,
+                    label,
+                    choices: s.len(),
+                });
+            }
+            let total = exp.shifted_sum(s, max);
+            Ok(Some(match which {
+                Which::Top => 1.0 / total,
+                #[allow(clippy::cast_sign_loss)] // checked in range above
+                Which::Gold => exp.nonpositive(s[label as usize] - max) / total,
+            }))
+        })
+    }
 }
 
 /// The target-weighted sum of the probabilities, clamped: rounding must not leave [0, 1].
