@@ -152,15 +152,12 @@ struct Tokens {
     stems: FxHashMap<Box<[u8]>, Box<[u8]>>,
 }
 
-/// Each ASCII byte as a token byte: letters lower-cased, digits kept, 0 for the rest (breaks).
-static ASCII_TOKEN_BYTE: [u8; 128] = {
-    let mut table = [0u8; 128];
+/// Whether an ASCII byte belongs in a token (a letter or digit); the rest are breaks.
+static ASCII_TOKEN_BYTE: [bool; 128] = {
+    let mut table = [false; 128];
     let mut b = 0;
     while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            table[b] = c.to_ascii_lowercase();
-        }
+        table[b] = (b as u8).is_ascii_alphanumeric();
         b += 1;
     }
     table
@@ -178,17 +175,23 @@ impl Tokens {
         let raw = text.as_bytes();
         let ascii = text.is_ascii();
         if ascii {
-            // one table look-up per byte: its lower-case letter or digit, or 0 for a break
-            for &b in raw {
-                let token_byte = ASCII_TOKEN_BYTE[usize::from(b)];
-                if token_byte != 0 {
-                    self.bytes.push(token_byte);
-                } else if self.bytes.len() > start || (lines && b == b'\n') {
-                    self.close_token(&mut start, stem);
+            // runs of letters and digits, found by a table and copied lower-cased at once
+            let breaks = |c: &u8| !ASCII_TOKEN_BYTE[usize::from(*c)];
+            let mut at = 0;
+            while at < raw.len() {
+                let b = raw[at];
+                if breaks(&b) {
                     if lines && b == b'\n' {
                         self.line_ends.push(self.spans.len());
                     }
+                    at += 1;
+                    continue;
                 }
+                let end = raw[at..].iter().position(breaks).map_or(raw.len(), |k| at + k);
+                self.bytes
+                    .extend(raw[at..end].iter().map(u8::to_ascii_lowercase));
+                self.close_token(&mut start, stem);
+                at = end;
             }
         }
         let mut at = if ascii { raw.len() } else { 0 };

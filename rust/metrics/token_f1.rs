@@ -108,32 +108,53 @@ impl Scratch {
         self.lengths.push(self.spans.len() - before);
     }
 
-    /// ASCII text in one pass over its bytes: case folded, punctuation dropped and whitespace
-    /// split as the bytes are copied, articles checked as each token closes.
+    /// ASCII text split at whitespace bytes; a token of word characters only (the usual case)
+    /// is copied and case folded at once, others byte by byte (punctuation dropped).
     fn push_ascii(&mut self, raw: &[u8], options: &TokenF1Options) {
-        let mut start = self.text.len();
-        // whether the open token has a byte that is not a word character
-        let mut mixed = false;
-        for &b in raw {
-            match ASCII_CLASS[usize::from(b)] {
-                SPACE => {
-                    self.close_ascii(start, mixed, options);
-                    start = self.text.len();
-                    mixed = false;
+        let class = |at: usize| ASCII_CLASS[usize::from(raw[at])];
+        let mut at = 0;
+        while at < raw.len() {
+            if class(at) == SPACE {
+                at += 1;
+                continue;
+            }
+            let first = at;
+            let mut plain = true;
+            while at < raw.len() {
+                let c = class(at);
+                if c == SPACE {
+                    break;
                 }
-                PUNCTUATION if options.ignore_punctuation => {}
-                class => {
-                    mixed |= class != WORD;
-                    let b = if options.ignore_case {
-                        b.to_ascii_lowercase()
-                    } else {
-                        b
-                    };
-                    self.text.push(b);
+                plain &= c == WORD;
+                at += 1;
+            }
+            let token = &raw[first..at];
+            let start = self.text.len();
+            let fold = |b: &u8| {
+                if options.ignore_case {
+                    b.to_ascii_lowercase()
+                } else {
+                    *b
+                }
+            };
+            if plain {
+                self.text.extend(token.iter().map(fold));
+                self.close_ascii(start, false, options);
+                continue;
+            }
+            // whether the token keeps a byte that is not a word character
+            let mut mixed = false;
+            for b in token {
+                match ASCII_CLASS[usize::from(*b)] {
+                    PUNCTUATION if options.ignore_punctuation => {}
+                    c => {
+                        mixed |= c != WORD;
+                        self.text.push(fold(b));
+                    }
                 }
             }
+            self.close_ascii(start, mixed, options);
         }
-        self.close_ascii(start, mixed, options);
     }
 
     /// End the ASCII token `text[start..]` (if any).
