@@ -36,7 +36,6 @@ def cases() -> list[tuple[str, Callable[..., Any], Callable[[list[str], list[str
     """(metric, rescore call on Arrow columns and workers, reference on Python lists)."""
     import sacrebleu
     from rouge_score import rouge_scorer
-
     from tests.reference import helm_quasi_exact_match, squad_f1
 
     def per_row(fn: Callable[[str, str], Any]) -> Callable[[list[str], list[str]], Any]:
@@ -113,9 +112,9 @@ def main() -> None:
     loads = [os.getloadavg()[0]]
     for round_ in range(args.rounds):
         for label, ours, reference in chosen:
-            ref = args.sample / elapsed(lambda: reference(sample_p, sample_r))
-            one = n / elapsed(lambda: ours(preds, refs, 1))
-            every = n / elapsed(lambda: ours(preds, refs, -1))
+            ref = args.sample / elapsed(lambda f=reference: f(sample_p, sample_r))
+            one = n / elapsed(lambda f=ours: f(preds, refs, 1))
+            every = n / elapsed(lambda f=ours: f(preds, refs, -1))
             rates[label].append((ref, one, every))
             print(
                 f"round {round_ + 1} {label}: reference {ref:,.0f} rows/s, workers=1 "

@@ -187,7 +187,10 @@ impl Tokens {
                     at += 1;
                     continue;
                 }
-                let end = raw[at..].iter().position(breaks).map_or(raw.len(), |k| at + k);
+                let end = raw[at..]
+                    .iter()
+                    .position(breaks)
+                    .map_or(raw.len(), |k| at + k);
                 self.bytes
                     .extend(raw[at..end].iter().map(u8::to_ascii_lowercase));
                 self.close_token(&mut start, stem);
