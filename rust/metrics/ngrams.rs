@@ -613,14 +613,14 @@ mod tests {
                     prop_assert_eq!(got, totals);
                     let mut t = fresh(n);
                     let got: Vec<usize> = (1..seqs.len()).map(|k| t.matches(k)).collect();
-                    prop_assert_eq!(got, clipped);
+                    prop_assert_eq!(got, clipped.clone());
                     prop_assert_eq!(fresh(n).matches_max_over_references(), bleu);
                     if n == 1 && !wide {
                         // dense ids (all below 6): the vector counter agrees
                         let mut u = UnigramCounts::default();
                         u.set_hypothesis(&seqs[0], 6);
                         let got: Vec<usize> = seqs[1..].iter().map(|r| u.matches(r)).collect();
-                        prop_assert_eq!(got, clipped.clone());
+                        prop_assert_eq!(got, clipped);
                     }
                 }
             }
