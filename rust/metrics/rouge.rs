@@ -24,7 +24,7 @@ use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
 use rustc_hash::FxHashMap;
 
-use super::ngrams::{Interner, NgramTable};
+use super::ngrams::{Interner, NgramTable, UnigramCounts};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::porter;
 use super::{primitive_array, RowScores};
@@ -152,6 +152,17 @@ struct Tokens {
     stems: FxHashMap<Box<[u8]>, Box<[u8]>>,
 }
 
+/// Whether an ASCII byte belongs in a token (a letter or digit); the rest are breaks.
+static ASCII_TOKEN_BYTE: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
 /// Words whose stems a thread remembers (a few megabytes at most).
 const STEM_CACHE: usize = 1 << 16;
 
@@ -162,7 +173,31 @@ impl Tokens {
         let first_line = self.line_ends.len();
         let mut start = self.bytes.len();
         let raw = text.as_bytes();
-        let mut at = 0;
+        let ascii = text.is_ascii();
+        if ascii {
+            // runs of letters and digits, found by a table and copied lower-cased at once
+            let breaks = |c: &u8| !ASCII_TOKEN_BYTE[usize::from(*c)];
+            let mut at = 0;
+            while at < raw.len() {
+                let b = raw[at];
+                if breaks(&b) {
+                    if lines && b == b'\n' {
+                        self.line_ends.push(self.spans.len());
+                    }
+                    at += 1;
+                    continue;
+                }
+                let end = raw[at..]
+                    .iter()
+                    .position(breaks)
+                    .map_or(raw.len(), |k| at + k);
+                self.bytes
+                    .extend(raw[at..end].iter().map(u8::to_ascii_lowercase));
+                self.close_token(&mut start, stem);
+                at = end;
+            }
+        }
+        let mut at = if ascii { raw.len() } else { 0 };
         while at < raw.len() {
             let b = raw[at];
             if b.is_ascii_alphanumeric() {
@@ -241,7 +276,9 @@ struct Scratch {
     ids: Vec<u32>,
     vocabulary: usize,
     interner: Interner,
-    /// The row's n-grams (rouge1, rouge2).
+    /// The prediction's token counts (rouge1), by id.
+    unigrams: UnigramCounts,
+    /// The row's n-grams (rouge2).
     grams: NgramTable,
     /// The prediction's columns, for rougeL.
     lcs: Lcs,
@@ -275,6 +312,10 @@ impl Scratch {
         let sides = self.tokens.sides.len();
         let prediction = self.tokens.sides[0].clone();
         match variant {
+            RougeVariant::NGram(1) => {
+                self.unigrams
+                    .set_hypothesis(&self.ids[prediction], self.vocabulary);
+            }
             RougeVariant::NGram(n) => {
                 self.grams.clear(n);
                 for side in &self.tokens.sides {
@@ -292,7 +333,7 @@ impl Scratch {
         let mut best = f64::NEG_INFINITY;
         for k in 1..sides {
             let score = match variant {
-                RougeVariant::NGram(_) => self.ngram_score(k),
+                RougeVariant::NGram(n) => self.ngram_score(n, k),
                 RougeVariant::Lcs => self.lcs_score(k),
                 RougeVariant::LcsSum => self.lcs_sum_score(k),
             };
@@ -302,10 +343,17 @@ impl Scratch {
     }
 
     /// `rouge-score`'s `_score_ngrams`: shared n-grams counted with repeats.
-    fn ngram_score(&mut self, reference: usize) -> f64 {
-        let shared = self.grams.matches(reference);
-        let precision = shared as f64 / self.grams.total(0).max(1) as f64;
-        let recall = shared as f64 / self.grams.total(reference).max(1) as f64;
+    fn ngram_score(&mut self, n: usize, reference: usize) -> f64 {
+        let (shared, predicted, referenced) = if n == 1 {
+            let sides = &self.tokens.sides;
+            let r_ids = &self.ids[sides[reference].clone()];
+            (self.unigrams.matches(r_ids), sides[0].len(), r_ids.len())
+        } else {
+            let shared = self.grams.matches(reference);
+            (shared, self.grams.total(0), self.grams.total(reference))
+        };
+        let precision = shared as f64 / predicted.max(1) as f64;
+        let recall = shared as f64 / referenced.max(1) as f64;
         fmeasure(precision, recall)
     }
 

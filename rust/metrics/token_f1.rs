@@ -12,12 +12,12 @@ use arrow_array::types::Float64Type;
 use arrow_array::ArrayRef;
 use std::ops::Range;
 
-use super::ngrams::{Interner, NgramTable};
+use super::ngrams::{Interner, UnigramCounts};
 use super::pairs::{over_sequence_pairs, PairColumns, SequencePairs};
 use super::{primitive_array, RowScores};
 use crate::error::{RescoreError, RescoreResult};
 use crate::parallel::{map_rows, OnError, Workers};
-use crate::text::{is_python_word, python_lower_into, python_split};
+use crate::text::{is_ascii_python_space, is_python_word, python_lower_into, python_split};
 
 /// The steps of SQuAD's `normalize_answer`, each on by default; whitespace is always collapsed
 /// (F1 counts whitespace-separated tokens).
@@ -51,15 +51,44 @@ impl Default for TokenF1Options {
 #[derive(Default)]
 struct Scratch {
     lowered: String,
-    /// The normalised text of the row's sides (prediction first), back to back.
-    text: String,
+    /// A non-ASCII side after case folding and punctuation deletion.
+    side: String,
+    /// The normalised tokens of the row's sides (prediction first), back to back.
+    text: Vec<u8>,
     /// Every side's tokens, in order, and how many each side has.
     spans: Vec<Range<usize>>,
     lengths: Vec<usize>,
     ids: Vec<u32>,
     interner: Interner,
-    table: NgramTable,
+    counts: UnigramCounts,
 }
+
+/// How the ASCII path treats a byte.
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const PUNCTUATION: u8 = 2;
+/// Neither: a control character (kept; not a word character, so it bounds an article).
+const OTHER: u8 = 3;
+
+/// Each ASCII byte's class: Python's `str.isspace`, `string.punctuation`, `\w`.
+static ASCII_CLASS: [u8; 128] = {
+    let mut table = [OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if is_ascii_python_space(c) {
+            SPACE
+        } else if c.is_ascii_punctuation() {
+            PUNCTUATION
+        } else if c.is_ascii_alphanumeric() || c == b'_' {
+            WORD
+        } else {
+            OTHER
+        };
+        b += 1;
+    }
+    table
+};
 
 impl Scratch {
     fn clear(&mut self) {
@@ -70,37 +99,113 @@ impl Scratch {
 
     /// Add `normalize_answer(text).split()` as the next side.
     fn push(&mut self, text: &str, options: &TokenF1Options) {
+        let before = self.spans.len();
+        if text.is_ascii() {
+            self.push_ascii(text.as_bytes(), options);
+        } else {
+            self.push_unicode(text, options);
+        }
+        self.lengths.push(self.spans.len() - before);
+    }
+
+    /// ASCII text split at whitespace bytes; a token of word characters only (the usual case)
+    /// is copied and case folded at once, others byte by byte (punctuation dropped).
+    fn push_ascii(&mut self, raw: &[u8], options: &TokenF1Options) {
+        let class = |at: usize| ASCII_CLASS[usize::from(raw[at])];
+        let mut at = 0;
+        while at < raw.len() {
+            if class(at) == SPACE {
+                at += 1;
+                continue;
+            }
+            let first = at;
+            let mut plain = true;
+            while at < raw.len() {
+                let c = class(at);
+                if c == SPACE {
+                    break;
+                }
+                plain &= c == WORD;
+                at += 1;
+            }
+            let token = &raw[first..at];
+            let start = self.text.len();
+            let fold = |b: &u8| {
+                if options.ignore_case {
+                    b.to_ascii_lowercase()
+                } else {
+                    *b
+                }
+            };
+            if plain {
+                self.text.extend(token.iter().map(fold));
+                self.close_ascii(start, false, options);
+                continue;
+            }
+            // whether the token keeps a byte that is not a word character
+            let mut mixed = false;
+            for b in token {
+                match ASCII_CLASS[usize::from(*b)] {
+                    PUNCTUATION if options.ignore_punctuation => {}
+                    c => {
+                        mixed |= c != WORD;
+                        self.text.push(fold(b));
+                    }
+                }
+            }
+            self.close_ascii(start, mixed, options);
+        }
+    }
+
+    /// End the ASCII token `text[start..]` (if any).
+    fn close_ascii(&mut self, start: usize, mixed: bool, options: &TokenF1Options) {
+        let end = self.text.len();
+        if start == end {
+            return;
+        }
+        if !options.ignore_articles {
+            self.spans.push(start..end);
+        } else if !mixed {
+            if !matches!(&self.text[start..], b"a" | b"an" | b"the") {
+                self.spans.push(start..end);
+            }
+        } else {
+            let token = std::str::from_utf8(&self.text[start..]).expect("ASCII is UTF-8");
+            push_without_articles(token, start, &mut self.spans);
+        }
+    }
+
+    fn push_unicode(&mut self, text: &str, options: &TokenF1Options) {
         let text = if options.ignore_case {
             python_lower_into(text, &mut self.lowered)
         } else {
             text
         };
-        let from = self.text.len();
+        self.side.clear();
         if options.ignore_punctuation {
             for piece in text.split(|c: char| c.is_ascii_punctuation()) {
-                self.text.push_str(piece);
+                self.side.push_str(piece);
             }
         } else {
-            self.text.push_str(text);
+            self.side.push_str(text);
         }
-        let before = self.spans.len();
-        let side = &self.text[from..];
+        let from = self.text.len();
+        self.text.extend_from_slice(self.side.as_bytes());
+        let side = self.side.as_str();
         for word in python_split(side) {
             // offsets within `side`: `word` is a slice of it
-            let start = from + (word.as_ptr() as usize - side.as_ptr() as usize);
-            let span = start..start + word.len();
+            let start = word.as_ptr() as usize - side.as_ptr() as usize;
             if !options.ignore_articles {
-                self.spans.push(span);
+                self.spans.push(from + start..from + start + word.len());
             } else if word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 // one run of word characters: an article, or kept whole
                 if !matches!(word, "a" | "an" | "the") {
-                    self.spans.push(span);
+                    self.spans.push(from + start..from + start + word.len());
                 }
             } else {
-                push_without_articles(&self.text, span, &mut self.spans);
+                push_without_articles(word, from + start, &mut self.spans);
             }
         }
-        self.lengths.push(self.spans.len() - before);
     }
 
     /// Token F1 of the prediction against each reference; the best.
@@ -111,54 +216,49 @@ impl Scratch {
             lengths,
             ids,
             interner,
-            table,
+            counts,
             ..
         } = self;
-        interner.intern(text.as_bytes(), spans, ids);
-        table.clear(1);
-        let mut at = 0;
-        for &len in lengths.iter() {
-            table.push(ids[at..at + len].iter().copied());
-            at += len;
-        }
-        table.next_order();
+        let vocabulary = interner.intern(text, spans, ids);
+        counts.set_hypothesis(&ids[..lengths[0]], vocabulary);
         let mut best: Option<f64> = None;
-        for k in 1..lengths.len() {
-            let same = table.matches(k);
-            let score = f1(lengths[0], lengths[k], same);
+        let mut at = lengths[0];
+        for &len in &lengths[1..] {
+            let same = counts.matches(&ids[at..at + len]);
+            at += len;
+            let score = f1(lengths[0], len, same);
             best = Some(best.map_or(score, |b| b.max(score)));
         }
         best
     }
 }
 
-/// Push the pieces of the whitespace token `span` once article words are replaced by a space:
-/// a token such as `the—end` (the dash is not a word character) loses its `the`.
-fn push_without_articles(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
-    let token = &text[span.clone()];
-    let mut piece = span.start;
+/// Push the pieces of the whitespace token `token` (at byte `offset` of the row's text) once
+/// article words are replaced by a space: a token such as `the—end` (the dash is not a word
+/// character) loses its `the`.
+fn push_without_articles(token: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+    let mut piece = 0;
     let mut run = None;
     // a trailing space (not a word character) closes the last run
-    for (offset, c) in token
+    for (at, c) in token
         .char_indices()
         .chain(std::iter::once((token.len(), ' ')))
     {
-        let at = span.start + offset;
         if is_python_word(c) {
             run.get_or_insert(at);
             continue;
         }
         if let Some(start) = run.take() {
-            if matches!(&text[start..at], "a" | "an" | "the") {
+            if matches!(&token[start..at], "a" | "an" | "the") {
                 if piece < start {
-                    out.push(piece..start);
+                    out.push(offset + piece..offset + start);
                 }
                 piece = at;
             }
         }
     }
-    if piece < span.end {
-        out.push(piece..span.end);
+    if piece < token.len() {
+        out.push(offset + piece..offset + token.len());
     }
 }
 
