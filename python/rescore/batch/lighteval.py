@@ -394,21 +394,31 @@ def _vector_table(
         ERROR_CHOICES: error_choices,
     }
     if "metric" in batch.schema.names:
-        metric = batch.column("metric")
-        for i in range(metric.type.num_fields):
-            name = harness_column(metric.type.field(i).name)
-            if name in out_schema.names:
-                values = pc.struct_field(metric, [i])
-                try:
-                    values = values.cast(pa.float64())
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    values = pa.nulls(n, pa.float64())
-                columns[name] = pc.take(values, take)
+        columns |= _harness_columns(batch.column("metric"), out_schema, take)
     arrays = [
         columns[f.name].cast(f.type) if f.name in columns else pa.nulls(len(idx), f.type)
         for f in out_schema
     ]
     return pa.Table.from_arrays(arrays, schema=out_schema)
+
+
+def _harness_columns(metrics: Any, out_schema: pa.Schema, take: pa.Array) -> dict[str, Any]:
+    """The ``harness_<name>`` columns of the output schema from the struct of lighteval's
+    per-sample metrics, as float64 (all null for a field that is not a number), row ``take[k]``
+    for output row ``k``."""
+    import pyarrow.compute as pc
+
+    columns = {}
+    for i in range(metrics.type.num_fields):
+        name = harness_column(metrics.type.field(i).name)
+        if name in out_schema.names:
+            values = pc.struct_field(metrics, [i])
+            try:
+                values = values.cast(pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                values = pa.nulls(len(values), pa.float64())
+            columns[name] = pc.take(values, take)
+    return columns
 
 
 def _positions(start: int, n: int) -> pa.Array:
@@ -499,12 +509,7 @@ def _flat_vector_table(
         ERROR_TEXT: error_text,
     }
     if "metrics" in batch.schema.names:
-        metrics = batch.column("metrics")
-        for i in range(metrics.type.num_fields):
-            name = harness_column(metrics.type.field(i).name)
-            if name in out_schema.names:
-                values = pc.struct_field(metrics, [i]).cast(pa.float64())
-                columns[name] = pc.take(values, take)
+        columns |= _harness_columns(batch.column("metrics"), out_schema, take)
     arrays = [
         columns[f.name].cast(f.type) if f.name in columns else pa.nulls(len(idx), f.type)
         for f in out_schema
